@@ -1,0 +1,249 @@
+package analysis
+
+import (
+	"context"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
+
+// Estate is the estate report: CONTRACT.md's JSON of `perdura analyze` without a failure.
+// The lint findings the command adds sit beside it: embed *Estate in a struct with a
+// `findings` field and encoding/json writes one object.
+type Estate struct {
+	SPOFs []SPOF  `json:"spofs"`
+	Worst []Worst `json:"worst"`
+}
+
+// SPOF lists the single points of failure of one object.
+type SPOF struct {
+	Object string   `json:"object"`
+	Causes []string `json:"causes"`
+}
+
+// Worst is one object's worst single failure.
+type Worst struct {
+	Object string `json:"object"`
+	// Cause is the single failure that keeps the object down longest; nil when no single
+	// failure takes it down (a function with no services).
+	Cause       *string `json:"cause"`
+	Recoverable bool    `json:"recoverable"`
+	// UpSeconds is when the object is back after Cause; nil when unrecoverable.
+	UpSeconds *int64 `json:"upSeconds"`
+	// TargetSeconds is a service's stated RTO or a function's effective MTPD.
+	TargetSeconds *int64 `json:"targetSeconds"`
+	Meets         *bool  `json:"meets"`
+}
+
+// sweep is one worker's share of the estate: the worst failure seen so far of every node and
+// the SPOFs found for the objects the report lists. Workers never share writable memory; the
+// results are merged once at the end, in an order that does not depend on scheduling.
+type sweep struct {
+	sc         *scratch
+	worstUp    []int64 // -1: no failure seen takes the node down
+	worstCause []int32
+	spofs      [][]int32 // by spofIndex
+}
+
+// Estate answers every single failure of every service, site and provider at once: each
+// object's worst single failure, and the single points of failure of every business function
+// and every tier 0-1 service. Failures are spread over GOMAXPROCS workers; each failure is
+// propagated only as far as it takes things down, and the SPOF (instant-failover) state rides
+// along the same pass, since whatever is down in that sense is down in the timed one.
+// It returns nil when ctx ends first.
+//
+// Ties: the worst cause is the one with the longest up time (unrecoverable is longest); among
+// equal up times, the cause whose ref sorts first. Objects and causes are sorted by ref.
+func (g *Graph) Estate(ctx context.Context) *Estate {
+	spofIndex := make([]int32, g.nReal)
+	var spofObjects []int32
+	for v := 0; v < g.nReal; v++ {
+		spofIndex[v] = -1
+		if g.kind[v] == kindFunction || g.kind[v] == kindService && g.tier01[v] {
+			spofIndex[v] = int32(len(spofObjects))
+			spofObjects = append(spofObjects, int32(v))
+		}
+	}
+	failures := g.Nodes()
+
+	workers := runtime.GOMAXPROCS(0)
+	if workers > len(failures)/64+1 {
+		workers = len(failures)/64 + 1
+	}
+	sweeps := make([]*sweep, workers)
+	var next atomic.Int64
+	const chunk = 128
+	var wg sync.WaitGroup
+	for w := range sweeps {
+		s := &sweep{
+			sc:         g.getScratch(),
+			worstUp:    make([]int64, g.nReal),
+			worstCause: make([]int32, g.nReal),
+			spofs:      make([][]int32, len(spofObjects)),
+		}
+		for i := range s.worstUp {
+			s.worstUp[i] = -1
+		}
+		sweeps[w] = s
+		wg.Go(func() {
+			seed := make([]int32, 1)
+			for ctx.Err() == nil {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(failures) {
+					return
+				}
+				for _, x := range failures[lo:min(lo+chunk, len(failures))] {
+					seed[0] = int32(x)
+					g.sweepOne(s, seed, spofIndex)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range sweeps {
+		g.putScratch(s.sc)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return g.mergeSweeps(sweeps, spofObjects)
+}
+
+// sweepOne propagates the failure of one node and folds what it takes down into s.
+func (g *Graph) sweepOne(s *sweep, seed []int32, spofIndex []int32) {
+	sc := s.sc
+	x := seed[0]
+	g.propagate(sc, seed)
+	for _, v := range sc.touched {
+		f := sc.flag[v]
+		if int(v) >= g.nReal || f&fDown == 0 {
+			continue
+		}
+		up := sc.up[v]
+		if w := s.worstUp[v]; up > w || up == w && g.refRank[x] < g.refRank[s.worstCause[v]] {
+			s.worstUp[v], s.worstCause[v] = up, x
+		}
+		if f&fBDown != 0 && v != x {
+			if i := spofIndex[v]; i >= 0 {
+				s.spofs[i] = append(s.spofs[i], x)
+			}
+		}
+	}
+	sc.reset()
+}
+
+func (g *Graph) mergeSweeps(sweeps []*sweep, spofObjects []int32) *Estate {
+	worstUp, worstCause := sweeps[0].worstUp, sweeps[0].worstCause
+	for _, s := range sweeps[1:] {
+		for v, up := range s.worstUp {
+			if w := worstUp[v]; up > w || up == w && up >= 0 && g.refRank[s.worstCause[v]] < g.refRank[worstCause[v]] {
+				worstUp[v], worstCause[v] = up, s.worstCause[v]
+			}
+		}
+	}
+	byRef := g.sortedByRef()
+	est := &Estate{SPOFs: []SPOF{}, Worst: []Worst{}}
+	for _, v := range byRef {
+		if k := g.kind[v]; k != kindService && k != kindFunction {
+			continue
+		}
+		w := Worst{Object: g.Ref(NodeID(v)), Recoverable: true}
+		up := worstUp[v]
+		if up < 0 {
+			up = 0
+		} else {
+			c := g.Ref(NodeID(worstCause[v]))
+			w.Cause = &c
+		}
+		if up == never {
+			w.Recoverable = false
+		} else {
+			w.UpSeconds = &up
+		}
+		w.TargetSeconds, w.Meets = g.meets(v, up)
+		est.Worst = append(est.Worst, w)
+	}
+
+	spofIndex := make(map[int32]int, len(spofObjects))
+	for i, v := range spofObjects {
+		spofIndex[v] = i
+	}
+	for _, v := range byRef {
+		i, ok := spofIndex[v]
+		if !ok {
+			continue
+		}
+		var causes []int32
+		for _, s := range sweeps {
+			causes = append(causes, s.spofs[i]...)
+		}
+		if len(causes) == 0 {
+			continue
+		}
+		est.SPOFs = append(est.SPOFs, SPOF{Object: g.Ref(NodeID(v)), Causes: g.refsSorted(causes)})
+	}
+	return est
+}
+
+// sortedByRef lists the real nodes in the sorted order of their refs.
+func (g *Graph) sortedByRef() []int32 {
+	out := make([]int32, g.nReal)
+	for v, r := range g.refRank {
+		out[r] = int32(v)
+	}
+	return out
+}
+
+func (g *Graph) refsSorted(ids []int32) []string {
+	slices.SortFunc(ids, func(a, b int32) int { return int(g.refRank[a] - g.refRank[b]) })
+	ids = slices.Compact(ids)
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = g.Ref(NodeID(id))
+	}
+	return out
+}
+
+// SPOFs lists the single points of failure of one object (a kind/name ref), sorted, the object
+// itself left out: every service, site and provider whose failure alone leaves it down even
+// with instant failover. Only what the object needs through hard links and group membership
+// can be one, so only that cone is tried, and each trial is kept inside it.
+func (g *Graph) SPOFs(ref string) []string {
+	id, ok := g.Lookup(ref)
+	if !ok {
+		return nil
+	}
+	s := int32(id)
+	cone := make([]bool, g.n)
+	stack := []int32{s}
+	cone[s] = true
+	var candidates []int32
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if v != s && int(v) < g.nReal && g.kind[v] != kindFunction {
+			candidates = append(candidates, v)
+		}
+		for e := g.childStart[v]; e < g.childStart[v+1]; e++ {
+			if c := g.child[e]; !g.childSoft[e] && !cone[c] {
+				cone[c] = true
+				stack = append(stack, c)
+			}
+		}
+	}
+	sc := g.getScratch()
+	defer g.putScratch(sc)
+	var out []int32
+	seed := make([]int32, 1)
+	for _, x := range candidates {
+		seed[0] = x
+		sc.limit = cone
+		g.propagate(sc, seed)
+		if sc.flag[s]&fBDown != 0 {
+			out = append(out, x)
+		}
+		sc.reset()
+	}
+	return g.refsSorted(out)
+}

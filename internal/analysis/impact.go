@@ -1,0 +1,165 @@
+package analysis
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/perdura/perdura/internal/model"
+)
+
+// Failure is a failure set: what fails at t=0, by name within each kind.
+type Failure struct {
+	Services  []string
+	Sites     []string
+	Providers []string
+	// Duration is how long failed sites and providers stay down (a scenario's duration);
+	// nil means each comes back at its own recovery.time, or never.
+	Duration *model.Duration
+}
+
+// ScenarioFailure is the failure a scenario describes.
+func ScenarioFailure(s *model.Scenario) Failure {
+	return Failure{
+		Services:  s.Spec.Fails.Services,
+		Sites:     s.Spec.Fails.Sites,
+		Providers: s.Spec.Fails.Providers,
+		Duration:  s.Spec.Duration,
+	}
+}
+
+// Impact is the answer to "what does this failure do": CONTRACT.md's JSON of
+// `perdura analyze --fail`.
+type Impact struct {
+	Failed    []string       `json:"failed"`
+	Services  []ObjectImpact `json:"services"`
+	Functions []ObjectImpact `json:"functions"`
+}
+
+// ObjectImpact is one service or function that a failure takes down or degrades.
+type ObjectImpact struct {
+	Name  string
+	State string // "down" or "degraded"
+	// Recoverable is false when the object does not come back within the horizon.
+	Recoverable bool
+	// UpSeconds is when the object is back, nil when unrecoverable; 0 for a degraded object.
+	UpSeconds *int64
+	// TargetSeconds is a service's stated RTO or a function's MTPD; nil when not set.
+	TargetSeconds *int64
+	// Meets says whether UpSeconds fits the target; nil when there is no target.
+	Meets *bool
+	// CriticalPath runs from the failed node to the object, as kind/name refs.
+	CriticalPath []string
+	// Function is true for a business function: its target is an MTPD, not an RTO.
+	Function bool
+}
+
+// MarshalJSON writes CONTRACT.md's shape: rtoSeconds/meetsRto for a service,
+// mtpdSeconds/meetsMtpd for a function, nulls where there is no value.
+func (o ObjectImpact) MarshalJSON() ([]byte, error) {
+	path := o.CriticalPath
+	if path == nil {
+		path = []string{}
+	}
+	if o.Function {
+		return json.Marshal(struct {
+			Name         string   `json:"name"`
+			State        string   `json:"state"`
+			Recoverable  bool     `json:"recoverable"`
+			UpSeconds    *int64   `json:"upSeconds"`
+			MTPDSeconds  *int64   `json:"mtpdSeconds"`
+			MeetsMTPD    *bool    `json:"meetsMtpd"`
+			CriticalPath []string `json:"criticalPath"`
+		}{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, path})
+	}
+	return json.Marshal(struct {
+		Name         string   `json:"name"`
+		State        string   `json:"state"`
+		Recoverable  bool     `json:"recoverable"`
+		UpSeconds    *int64   `json:"upSeconds"`
+		RTOSeconds   *int64   `json:"rtoSeconds"`
+		MeetsRTO     *bool    `json:"meetsRto"`
+		CriticalPath []string `json:"criticalPath"`
+	}{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, path})
+}
+
+// seeds resolves a failure's names to node ids; an unknown name is an error naming it.
+func (g *Graph) seeds(f Failure) ([]int32, error) {
+	var out []int32
+	for _, l := range []struct {
+		k     uint8
+		names []string
+	}{{kindService, f.Services}, {kindSite, f.Sites}, {kindProvider, f.Providers}} {
+		for _, name := range l.names {
+			id, ok := g.byName[l.k][name]
+			if !ok {
+				return nil, fmt.Errorf("no %s named %q in the model", kindPrefix[l.k], name)
+			}
+			out = append(out, int32(id))
+		}
+	}
+	return out, nil
+}
+
+// Impact propagates a failure set and reports every service and function it takes down or
+// degrades, with when each is back and the path that sets it.
+func (g *Graph) Impact(f Failure) (*Impact, error) {
+	seeds, err := g.seeds(f)
+	if err != nil {
+		return nil, err
+	}
+	sc := g.getScratch()
+	defer g.putScratch(sc)
+	if f.Duration != nil {
+		sc.durSet, sc.dur = true, f.Duration.Seconds()
+	}
+	g.propagate(sc, seeds)
+	g.spread(sc, seeds)
+
+	imp := &Impact{Failed: []string{}, Services: []ObjectImpact{}, Functions: []ObjectImpact{}}
+	for _, s := range seeds {
+		imp.Failed = append(imp.Failed, g.Ref(NodeID(s)))
+	}
+	slices.Sort(imp.Failed)
+	imp.Failed = slices.Compact(imp.Failed)
+
+	for _, v := range sc.touched {
+		k := g.kind[v]
+		if k != kindService && k != kindFunction || sc.flag[v]&fImpacted == 0 {
+			continue
+		}
+		o := ObjectImpact{Name: g.name[v], State: "degraded", Recoverable: true, Function: k == kindFunction}
+		up := int64(0)
+		if sc.flag[v]&fDown != 0 {
+			o.State = "down"
+			up = sc.up[v]
+		}
+		if up != never {
+			o.UpSeconds = &up
+		} else {
+			o.Recoverable = false
+		}
+		o.TargetSeconds, o.Meets = g.meets(v, up)
+		o.CriticalPath = g.path(sc, v)
+		if o.Function {
+			imp.Functions = append(imp.Functions, o)
+		} else {
+			imp.Services = append(imp.Services, o)
+		}
+	}
+	byName := func(a, b ObjectImpact) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(imp.Services, byName)
+	slices.SortFunc(imp.Functions, byName)
+	return imp, nil
+}
+
+// meets compares an up time with the node's target; both nil when there is no target.
+func (g *Graph) meets(v int32, up int64) (*int64, *bool) {
+	t := g.target[v]
+	if t < 0 {
+		return nil, nil
+	}
+	ok := up != never && up <= t
+	return &t, &ok
+}
