@@ -64,10 +64,11 @@ func ParseDuration(s string) (Duration, error) {
 		if u < 0 {
 			return 0, errDurationSyntax
 		}
-		total += time.Duration(n) * durationUnits[u].d
-		if total > maxDuration {
+		// Compare before multiplying: 1000000w would overflow int64 and wrap around.
+		if time.Duration(n) > (maxDuration-total)/durationUnits[u].d {
 			return 0, fmt.Errorf("duration %q is longer than 100 years", s)
 		}
+		total += time.Duration(n) * durationUnits[u].d
 		next = u + 1
 		rest = rest[i+1:]
 	}
@@ -87,6 +88,7 @@ func MustDuration(s string) Duration {
 func (d Duration) Seconds() int64 { return int64(time.Duration(d) / time.Second) }
 
 // String writes the duration in the format's syntax, largest units first: 1h30m, 2d, 0s.
+// Weeks are used only for whole weeks, so 180d stays 180d rather than 25w5d.
 func (d Duration) String() string {
 	if d == 0 {
 		return "0s"
@@ -97,7 +99,11 @@ func (d Duration) String() string {
 		d = -d
 	}
 	rest := time.Duration(d)
-	for _, u := range durationUnits {
+	units := durationUnits
+	if rest%durationUnits[0].d != 0 {
+		units = units[1:]
+	}
+	for _, u := range units {
 		if n := rest / u.d; n > 0 {
 			b.WriteString(strconv.FormatInt(int64(n), 10))
 			b.WriteByte(u.suffix)

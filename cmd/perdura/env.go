@@ -1,0 +1,52 @@
+package main
+
+import (
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// bindEnv gives every flag of c the default of its PERDURA_* variable, so that a deployment sets
+// PERDURA_DB once instead of repeating --db. Flags on the command line still win. A value the
+// flag cannot take fails the command with the variable's name.
+func bindEnv(c *cobra.Command, getenv func(string) string) {
+	prev := c.PreRunE
+	c.PreRunE = func(cmd *cobra.Command, args []string) error {
+		var bad error
+		cmd.Flags().VisitAll(func(f *pflag.Flag) {
+			if bad != nil || f.Changed || f.Name == "help" {
+				return
+			}
+			name := "PERDURA_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+			v := getenv(name)
+			if v == "" {
+				return
+			}
+			if err := cmd.Flags().Set(f.Name, v); err != nil {
+				bad = cannot("%s=%q: %v", name, v, err)
+			}
+		})
+		if bad != nil {
+			return bad
+		}
+		if prev != nil {
+			return prev(cmd, args)
+		}
+		return nil
+	}
+	for _, sub := range c.Commands() {
+		bindEnv(sub, getenv)
+	}
+}
+
+// oneOf checks a flag's value against the values it allows.
+func oneOf(flag, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return cannot("--%s %q: expected one of %s", flag, v, strings.Join(allowed, ", "))
+}
+
