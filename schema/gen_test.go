@@ -212,4 +212,3 @@ func TestDurationPattern(t *testing.T) {
 		}
 	}
 }
-

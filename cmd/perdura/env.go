@@ -49,4 +49,3 @@ func oneOf(flag, v string, allowed ...string) error {
 	}
 	return cannot("--%s %q: expected one of %s", flag, v, strings.Join(allowed, ", "))
 }
-
