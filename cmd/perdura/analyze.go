@@ -46,7 +46,7 @@ path that cannot be read, a model that does not load, a failure naming an unknow
   perdura analyze examples/`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := oneOf("format", format, "text", "json"); err != nil {
+			if err := oneOf(cmd, "format", format, "text", "json"); err != nil {
 				return err
 			}
 			path := "."
@@ -61,7 +61,7 @@ path that cannot be read, a model that does not load, a failure naming an unknow
 				if duration != "" {
 					return cannot("--duration needs --fail or --scenario")
 				}
-				day, err := parseToday(today)
+				day, err := parseToday(cmd, today)
 				if err != nil {
 					return err
 				}

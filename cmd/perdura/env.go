@@ -25,7 +25,13 @@ func bindEnv(c *cobra.Command, getenv func(string) string) {
 			}
 			if err := cmd.Flags().Set(f.Name, v); err != nil {
 				bad = cannot("%s=%q: %v", name, v, err)
+				return
 			}
+			// Remember where the value came from, so errors name what the user actually set.
+			if f.Annotations == nil {
+				f.Annotations = map[string][]string{}
+			}
+			f.Annotations["env"] = []string{name}
 		})
 		if bad != nil {
 			return bad
@@ -40,12 +46,22 @@ func bindEnv(c *cobra.Command, getenv func(string) string) {
 	}
 }
 
+// flagLabel names a flag as the user set it: --name, or PERDURA_NAME when it came from there.
+func flagLabel(c *cobra.Command, name string) string {
+	if f := c.Flags().Lookup(name); f != nil {
+		if env := f.Annotations["env"]; len(env) > 0 {
+			return env[0]
+		}
+	}
+	return "--" + name
+}
+
 // oneOf checks a flag's value against the values it allows.
-func oneOf(flag, v string, allowed ...string) error {
+func oneOf(c *cobra.Command, flag, v string, allowed ...string) error {
 	for _, a := range allowed {
 		if v == a {
 			return nil
 		}
 	}
-	return cannot("--%s %q: expected one of %s", flag, v, strings.Join(allowed, ", "))
+	return cannot("%s %q: expected one of %s", flagLabel(c, flag), v, strings.Join(allowed, ", "))
 }

@@ -26,10 +26,10 @@ reported as findings too), 2 could not run (bad usage, a path that does not exis
 The rules are listed in docs/lint.md.`,
 		Example: "  perdura lint examples/\n  perdura lint models/ --format json",
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := oneOf("format", format, "text", "json"); err != nil {
+			if err := oneOf(cmd, "format", format, "text", "json"); err != nil {
 				return err
 			}
-			day, err := parseToday(today)
+			day, err := parseToday(cmd, today)
 			if err != nil {
 				return err
 			}
@@ -59,13 +59,13 @@ The rules are listed in docs/lint.md.`,
 }
 
 // parseToday reads --today; empty means the real date.
-func parseToday(s string) (time.Time, error) {
+func parseToday(c *cobra.Command, s string) (time.Time, error) {
 	if s == "" {
 		return time.Now(), nil
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, cannot("--today %q: expected a date such as 2026-11-25", s)
+		return time.Time{}, cannot("%s %q: expected a date such as 2026-11-25", flagLabel(c, "today"), s)
 	}
 	return t, nil
 }
