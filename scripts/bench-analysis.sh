@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Reproduces the figures of docs/benchmarks.md, section "Analysis engine", in one run: the
+# analysis engine on synthetic estates of 100,000 nodes / 1,000,000 edges and 1,000,000 nodes /
+# 10,000,000 edges, side by side with PostgreSQL (WITH RECURSIVE over an indexed edge table)
+# and igraph (BFS) on the same graph and the same failures. Prints markdown to stdout and
+# progress to stderr.
+#
+# Needs: Go; PostgreSQL on 127.0.0.1:5432 with trust auth and a database `test` (PGURL to use
+# another; the run creates and drops a schema perdura_bench in it); Debian's python3-igraph
+# (`apt-get install -y python3-igraph`, for /usr/bin/python3).
+#
+# Environment: SEED (default 1); PGURL; SKIP_1M=1 to run only the 100,000-node estate;
+# PYTHON (default /usr/bin/python3).
+#
+# Takes about 6 minutes for the 100,000-node estate and about 10 more for the 1,000,000-node
+# one on a 2-core machine; each run is killed by `timeout` if it ever takes much longer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SEED=${SEED:-1}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+if ! "$PYTHON" -c 'import igraph' 2>/dev/null; then
+	echo "bench-analysis: $PYTHON has no igraph: apt-get install -y python3-igraph" >&2
+	exit 1
+fi
+if ! psql "$PGURL" -qAtc 'select 1' >/dev/null 2>&1; then
+	echo "bench-analysis: cannot reach PostgreSQL at $PGURL" >&2
+	exit 1
+fi
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/benchanalysis" ./scripts/benchanalysis
+
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ {print $2}') GB; $(go version | cut -d' ' -f3); $(date -u +%Y-%m-%d)."
+echo
+echo "Command: \`scripts/bench-analysis.sh\` (seed $SEED)."
+echo
+
+# The 100,000-node estate, every peer, every query.
+timeout --kill-after=30s 15m "$work/benchanalysis" -nodes 100000 -seed "$SEED" \
+	-peers postgres,igraph -pg "$PGURL" -python "$PYTHON" -work "$work"
+
+if [[ "${SKIP_1M:-}" != 1 ]]; then
+	# The 1,000,000-node estate: Perdura on every query; PostgreSQL only on a sample, since
+	# one of its hub queries takes tens of seconds there; igraph left out (its Python loader
+	# of 10,000,000 edges alone takes minutes).
+	timeout --kill-after=30s 30m "$work/benchanalysis" -nodes 1000000 -seed "$SEED" \
+		-peers postgres -pg "$PGURL" -pg-random 100 -pg-hubs 5 -pg-budget 5m -pg-timeout 2m \
+		-repeat 5 -work "$work"
+fi

@@ -1,0 +1,55 @@
+#!/usr/bin/python3
+"""The igraph peer of scripts/bench-analysis.sh: what does a failure take down, as a BFS.
+
+Loads the edge list that synth.WriteCSV wrote (from,to,kind: `from` needs `to`) into a directed
+igraph Graph, then, for each failed node named in the queries file (one `kind/name` per line),
+times a breadth-first search along reversed edges (mode="in"): every node that depends on the
+failed one, directly or not, which is what the failure takes down or degrades. Each query runs
+once, in the order given. Prints one JSON object: load time, node and edge counts, and per query
+its reach (nodes visited, the failed node included) and seconds.
+
+Run with Debian's python3-igraph: /usr/bin/python3 scripts/bench_igraph.py EDGES.csv QUERIES.txt
+"""
+import csv
+import json
+import sys
+import time
+
+import igraph
+
+
+def main():
+    edges_path, queries_path = sys.argv[1], sys.argv[2]
+    t0 = time.perf_counter()
+    ids = {}
+    edges = []
+    with open(edges_path, newline="") as f:
+        rows = csv.reader(f)
+        next(rows)  # header
+        for frm, to, _kind in rows:
+            a = ids.setdefault(frm, len(ids))
+            b = ids.setdefault(to, len(ids))
+            edges.append((a, b))
+    g = igraph.Graph(n=len(ids), edges=edges, directed=True)
+    del edges
+    load = time.perf_counter() - t0
+
+    out = {"load_seconds": load, "nodes": g.vcount(), "edges": g.ecount(),
+           "igraph": igraph.__version__, "queries": []}
+    with open(queries_path) as f:
+        queries = [line.strip() for line in f if line.strip()]
+    bfs = g.bfs
+    for ref in queries:
+        v = ids.get(ref)
+        if v is None:
+            out["queries"].append({"ref": ref, "reach": 1, "seconds": 0.0})
+            continue
+        t = time.perf_counter()
+        vids, _layers, _parents = bfs(v, mode="in")
+        dt = time.perf_counter() - t
+        out["queries"].append({"ref": ref, "reach": len(vids), "seconds": dt})
+    json.dump(out, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
