@@ -1,0 +1,273 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// maxFileSize bounds a model file: the largest honest estates split into many files, and a
+// bound lets the loader refuse a stray dump or log without reading it.
+const maxFileSize = 8 << 20
+
+// loader holds the state of one load; nothing outlives it.
+type loader struct {
+	m      *Model
+	probs  Problems
+	vals   map[Object]map[string]Pos // value positions by field path, for validation
+	fields map[reflect.Type][]fieldInfo
+}
+
+func newLoader() *loader {
+	return &loader{
+		m:      &Model{},
+		vals:   make(map[Object]map[string]Pos),
+		fields: make(map[reflect.Type][]fieldInfo),
+	}
+}
+
+func (l *loader) add(p Problem) { l.probs = append(l.probs, p) }
+
+// Load reads the model in paths, each a file or a folder walked recursively for `.yaml` and
+// `.yml` files (hidden ones skipped). err is non-nil only when a path does not exist or cannot
+// be read; everything wrong inside the files is in problems, all of them, sorted. m is never
+// nil and holds every object that decoded, but is only safe to analyse when problems is empty.
+func Load(paths ...string) (m *Model, problems Problems, err error) {
+	l := newLoader()
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return l.m, nil, fmt.Errorf("read model: %w", err)
+		}
+		display := func(rel string) string { return filepath.Join(p, filepath.FromSlash(rel)) }
+		if !info.IsDir() {
+			dir, base := filepath.Split(p)
+			if dir == "" {
+				dir = "."
+			}
+			display = func(string) string { return p }
+			if err := l.loadTop(os.DirFS(dir), base, display); err != nil {
+				return l.m, nil, fmt.Errorf("read model: %w", err)
+			}
+			continue
+		}
+		if err := l.loadTop(os.DirFS(p), ".", display); err != nil {
+			return l.m, nil, fmt.Errorf("read model %s: %w", p, err)
+		}
+	}
+	return l.finish()
+}
+
+// LoadFS reads the model under root in fsys, as Load does for a folder; positions name files
+// by their path inside fsys. It serves the embedded demo organisation.
+func LoadFS(fsys fs.FS, root string) (*Model, Problems, error) {
+	l := newLoader()
+	if _, err := fs.Stat(fsys, root); err != nil {
+		return l.m, nil, fmt.Errorf("read model: %w", err)
+	}
+	if err := l.loadTop(fsys, root, func(p string) string { return p }); err != nil {
+		return l.m, nil, fmt.Errorf("read model %s: %w", root, err)
+	}
+	return l.finish()
+}
+
+func (l *loader) finish() (*Model, Problems, error) {
+	l.validate()
+	l.probs.Sort()
+	if len(l.probs) == 0 {
+		return l.m, nil, nil
+	}
+	return l.m, l.probs, nil
+}
+
+// loadTop loads root, a file or a folder, in fsys. An error on root itself is returned (the
+// command cannot run); an error below it is a problem of the file concerned.
+func (l *loader) loadTop(fsys fs.FS, root string, display func(string) string) error {
+	info, err := fs.Stat(fsys, root)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() {
+		if info.Mode().IsRegular() {
+			// Fail early on what the user named but cannot be read, rather than as a problem.
+			f, err := fsys.Open(root)
+			if err != nil {
+				return err
+			}
+			f.Close()
+		}
+		l.loadFile(fsys, root, display(root))
+		return nil
+	}
+	return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == root {
+				return err
+			}
+			l.add(Problem{Pos: Pos{File: display(p)}, Rule: RuleFile, Msg: "cannot read: " + unwrapPathError(err)})
+			return nil
+		}
+		if p != root && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
+			return nil
+		}
+		l.loadFile(fsys, p, display(p))
+		return nil
+	})
+}
+
+// unwrapPathError keeps the cause of a path error: the problem already names the file.
+func unwrapPathError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// loadFile reads one file, checking its size before reading so a huge file costs nothing.
+func (l *loader) loadFile(fsys fs.FS, name, display string) {
+	fileProblem := func(format string, args ...any) {
+		l.add(Problem{Pos: Pos{File: display}, Rule: RuleFile, Msg: fmt.Sprintf(format, args...)})
+	}
+	info, err := fs.Stat(fsys, name)
+	if err != nil {
+		fileProblem("cannot read: %s", unwrapPathError(err))
+		return
+	}
+	if !info.Mode().IsRegular() {
+		fileProblem("not a regular file")
+		return
+	}
+	if info.Size() > maxFileSize {
+		fileProblem("file too large: %s, the limit is 8 MiB; split the model into several files", sizeString(info.Size()))
+		return
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		fileProblem("cannot read: %s", unwrapPathError(err))
+		return
+	}
+	defer f.Close()
+	// The limit holds even if the file grows between Stat and ReadAll.
+	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		fileProblem("cannot read: %s", unwrapPathError(err))
+		return
+	}
+	if len(data) > maxFileSize {
+		fileProblem("file too large: over 8 MiB; split the model into several files")
+		return
+	}
+	l.parse(display, data)
+}
+
+func sizeString(n int64) string {
+	return strconv.FormatFloat(float64(n)/(1<<20), 'f', 1, 64) + " MiB"
+}
+
+// parse reads every document of one file's bytes.
+func (l *loader) parse(file string, data []byte) {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		line, col := lineCol(data, i)
+		l.add(Problem{Pos: Pos{File: file, Line: line, Column: col}, Rule: RuleSyntax,
+			Msg: "not a YAML file: binary data (a NUL byte); model files are UTF-8 text"})
+		return
+	}
+	if !utf8.Valid(data) {
+		i := invalidUTF8(data)
+		line, col := lineCol(data, i)
+		l.add(Problem{Pos: Pos{File: file, Line: line, Column: col}, Rule: RuleSyntax,
+			Msg: "not a YAML file: invalid UTF-8; model files are UTF-8 text"})
+		return
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var doc yaml.Node
+		err := decodeNode(dec, &doc)
+		if err == io.EOF {
+			return
+		}
+		if err != nil {
+			l.add(syntaxProblem(file, err))
+			return // the parser cannot resynchronise after an error
+		}
+		l.document(file, &doc)
+	}
+}
+
+// decodeNode parses one document. The parser is third-party code fed hostile input; a panic
+// in it becomes a problem of this file rather than a crash of the command.
+func decodeNode(dec *yaml.Decoder, n *yaml.Node) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("yaml: the YAML parser failed: %v", r)
+		}
+	}()
+	return dec.Decode(n)
+}
+
+// syntaxProblem turns the parser's "yaml: line 3: did not find expected key" into a problem
+// at that line. The parser gives no column; column 1 points at the line.
+func syntaxProblem(file string, err error) Problem {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	p := Problem{Pos: Pos{File: file}, Rule: RuleSyntax}
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if num, tail, ok := strings.Cut(rest, ": "); ok {
+			if n, err := strconv.Atoi(num); err == nil {
+				if parserError(tail) {
+					n++
+				}
+				p.Pos.Line, p.Pos.Column, msg = n, 1, tail
+			}
+		}
+	}
+	p.Msg = "invalid YAML: " + msg
+	return p
+}
+
+// parserError reports whether msg comes from the YAML parser rather than its scanner: the
+// parser reports 0-based lines (go.yaml.in/yaml/v3 adds 1 for scanner errors only), and its
+// line is where the enclosing collection starts.
+func parserError(msg string) bool {
+	return strings.HasPrefix(msg, "did not find expected") ||
+		strings.HasPrefix(msg, "found undefined tag handle") ||
+		strings.HasPrefix(msg, "found duplicate %") ||
+		strings.HasPrefix(msg, "found incompatible YAML document")
+}
+
+func lineCol(data []byte, off int) (line, col int) {
+	line = 1 + bytes.Count(data[:off], []byte{'\n'})
+	col = 1 + off - (bytes.LastIndexByte(data[:off], '\n') + 1)
+	return line, col
+}
+
+func invalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return 0
+}
