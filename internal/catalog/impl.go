@@ -1,34 +1,493 @@
 package catalog
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
+	"github.com/aymanbagabas/go-udiff"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/perdura/perdura/internal/analysis"
+	"github.com/perdura/perdura/internal/lint"
 	"github.com/perdura/perdura/internal/model"
 )
 
-// snapshotCache holds the last snapshot; a generation check decides whether it is current.
+// snapshotCache holds the last snapshot and the objects decoded from stored documents, keyed
+// by the documents' SHA-256, so a write decodes only what it changes.
 type snapshotCache struct {
-	mu   sync.Mutex
-	last *Snapshot
+	mu      sync.Mutex // serialises snapshot loads; readers of a loaded snapshot never take it
+	last    *Snapshot
+	lastDay string
+
+	decMu   sync.Mutex
+	decoded map[[sha256.Size]byte]model.Object
 }
 
-var errTODO = errors.New("catalog: not implemented yet")
+// decode turns a stored document into its object, from the cache when the bytes were seen.
+// The file name of an object is its kind/name: positions in problems then name the object.
+func (c *Catalog) decode(o Object) (model.Object, model.Problems) {
+	key := sha256.Sum256(o.Document)
+	c.cache.decMu.Lock()
+	obj, ok := c.cache.decoded[key]
+	c.cache.decMu.Unlock()
+	if ok {
+		return obj, nil
+	}
+	objs, problems := model.Decode(o.Kind.RefPrefix()+"/"+o.Name, o.Document)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	if len(objs) != 1 || objs[0].Kind() != o.Kind || objs[0].Meta().Name != o.Name {
+		return nil, model.Problems{{Object: o.Kind.RefPrefix() + "/" + o.Name, Rule: model.RuleEnvelope,
+			Msg: "the stored document does not hold exactly this object"}}
+	}
+	c.cache.decMu.Lock()
+	if c.cache.decoded == nil {
+		c.cache.decoded = map[[sha256.Size]byte]model.Object{}
+	}
+	c.cache.decoded[key] = objs[0]
+	c.cache.decMu.Unlock()
+	return objs[0], nil
+}
 
-func (c *Catalog) snapshot(ctx context.Context) (*Snapshot, error) { return nil, errTODO }
+// forget drops decoded objects no stored document has any more, keeping the cache bounded.
+func (c *Catalog) forget(current []Object) {
+	keep := make(map[[sha256.Size]byte]bool, len(current))
+	for _, o := range current {
+		keep[sha256.Sum256(o.Document)] = true
+	}
+	c.cache.decMu.Lock()
+	for k := range c.cache.decoded {
+		if !keep[k] {
+			delete(c.cache.decoded, k)
+		}
+	}
+	c.cache.decMu.Unlock()
+}
+
+// built is a model assembled from stored objects (and perhaps new ones), with the documents
+// problems point into.
+type built struct {
+	model    *model.Model
+	problems model.Problems
+	docs     map[string][]byte // by object file name (kind/name or the request's name)
+}
+
+// build decodes (through the cache) and assembles stored objects plus extra decoded objects.
+func (c *Catalog) build(stored []Object, extra []model.Object) built {
+	b := built{docs: make(map[string][]byte, len(stored))}
+	objs := make([]model.Object, 0, len(stored)+len(extra))
+	for _, o := range stored {
+		b.docs[o.Kind.RefPrefix()+"/"+o.Name] = o.Document
+		obj, problems := c.decode(o)
+		if len(problems) > 0 {
+			b.problems = append(b.problems, problems...)
+			continue
+		}
+		objs = append(objs, obj)
+	}
+	objs = append(objs, extra...)
+	m, problems := model.Assemble(objs)
+	b.model = m
+	b.problems = append(b.problems, problems...)
+	return b
+}
+
+func (c *Catalog) snapshot(ctx context.Context) (*Snapshot, error) {
+	gen, err := c.store.Generation(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the model's generation: %w", err)
+	}
+	day := time.Now().UTC().Format(time.DateOnly) // review and contract findings change by the day
+	c.cache.mu.Lock()
+	defer c.cache.mu.Unlock()
+	if s := c.cache.last; s != nil && s.Generation == gen && c.cache.lastDay == day {
+		return s, nil
+	}
+	objs, err := c.store.AllObjects(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the model: %w", err)
+	}
+	b := c.build(objs, nil)
+	s := &Snapshot{Generation: gen, Model: b.model, Objects: objs}
+	if len(b.problems) > 0 {
+		// Only a model stored by an older Perdura with other rules can get here: show why.
+		s.Findings = lint.FromProblems(b.problems)
+	} else {
+		g, err := analysis.Compile(b.model)
+		if err != nil {
+			return nil, fmt.Errorf("compile the stored model: %w", err)
+		}
+		s.Graph = g
+		s.Findings = lint.Run(b.model, g, lint.Options{})
+	}
+	c.forget(objs)
+	c.cache.last, c.cache.lastDay = s, day
+	return s, nil
+}
+
+// errorKeys identifies lint errors independently of positions, to tell new errors from old.
+func errorKeys(fs []lint.Finding) map[string]bool {
+	out := map[string]bool{}
+	for _, f := range fs {
+		if f.Severity == lint.Error {
+			out[f.Rule+"\x00"+f.Object+"\x00"+f.Message] = true
+		}
+	}
+	return out
+}
+
+// validate refuses a model that does not load, or that has lint errors the model before the
+// write did not have: a write may not make the model worse, and need not fix what it did not
+// touch. reqName and reqDoc place problems of a request's own document.
+func (c *Catalog) validate(b built, before map[string]bool, reqName string, reqDoc []byte) error {
+	if len(b.problems) > 0 {
+		return c.refuse(lint.FromProblems(b.problems), b.docs, reqName, reqDoc)
+	}
+	g, err := analysis.Compile(b.model)
+	if err != nil {
+		return &ValidationError{Problems: []Problem{{Rule: model.RuleCycle, Message: err.Error()}}}
+	}
+	var fresh []lint.Finding
+	for _, f := range lint.Run(b.model, g, lint.Options{ErrorsOnly: true}) {
+		if !before[f.Rule+"\x00"+f.Object+"\x00"+f.Message] {
+			fresh = append(fresh, f)
+		}
+	}
+	if len(fresh) > 0 {
+		return c.refuse(fresh, b.docs, reqName, reqDoc)
+	}
+	return nil
+}
+
+// refuse turns findings into a ValidationError, with JSON pointers into stored documents and
+// the request's document, and file positions for files.
+func (c *Catalog) refuse(fs []lint.Finding, docs map[string][]byte, reqName string, reqDoc []byte) error {
+	ve := &ValidationError{}
+	for _, f := range fs {
+		p := Problem{Rule: f.Rule, Object: f.Object, Message: f.Message, File: f.File, Line: f.Line, Column: f.Column}
+		doc, ok := docs[f.File]
+		if f.File == reqName && reqDoc != nil {
+			doc, ok = reqDoc, true
+		}
+		if ok {
+			p.Pointer = pointerAt(doc, f.Line, f.Column)
+			if f.File != reqName {
+				p.File, p.Line, p.Column = "", 0, 0 // stored documents have no file the user knows
+			}
+		}
+		ve.Problems = append(ve.Problems, p)
+	}
+	return ve
+}
+
 func (c *Catalog) apply(ctx context.Context, a Actor, source string, files []File, prune bool) (ApplyResult, error) {
-	return ApplyResult{}, errTODO
+	if !sourceName.MatchString(source) {
+		return ApplyResult{}, &ValidationError{Problems: []Problem{{Rule: model.RuleValue,
+			Message: fmt.Sprintf("source %q: expected letters, digits, '.', '_' or '-', at most 100", source)}}}
+	}
+	var folder []model.Object
+	var problems model.Problems
+	for _, f := range files {
+		objs, ps := model.Decode(f.Path, f.Content)
+		folder = append(folder, objs...)
+		problems = append(problems, ps...)
+	}
+	if len(problems) > 0 {
+		problems.Sort()
+		return ApplyResult{}, c.refuse(lint.FromProblems(problems), nil, "", nil)
+	}
+	// A write that races another may find its preconditions stale: apply is idempotent, so
+	// it starts again from the new state a few times before giving up.
+	for attempt := 0; ; attempt++ {
+		res, err := c.applyOnce(ctx, a, source, folder, prune)
+		if !errors.Is(err, ErrConflict) || attempt == 3 {
+			return res, err
+		}
+	}
 }
+
+var sourceName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
+
+func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder []model.Object, prune bool) (ApplyResult, error) {
+	snap, err := c.Snapshot(ctx)
+	if err != nil {
+		return ApplyResult{}, err
+	}
+	res := ApplyResult{Source: source, Created: []string{}, Updated: []string{}, Deleted: []string{}}
+	current := map[string]Object{}
+	for _, o := range snap.Objects {
+		current[o.Kind.RefPrefix()+"/"+o.Name] = o
+	}
+	inFolder := map[string]bool{}
+	var changes []Change
+	for _, o := range folder {
+		ref := model.Ref(o)
+		inFolder[ref] = true
+		doc, err := Canonical(o)
+		if err != nil {
+			return res, err
+		}
+		cur, exists := current[ref]
+		if exists && cur.Source != "" && cur.Source != source {
+			return res, fmt.Errorf("%w: %s is managed by source %q; apply it from that folder, or remove it there first", ErrManaged, ref, cur.Source)
+		}
+		rev := int64(0)
+		if exists {
+			rev = cur.Revision
+			if cur.Source == source && bytes.Equal(cur.Document, doc) {
+				res.Unchanged++
+				continue
+			}
+			res.Updated = append(res.Updated, ref)
+		} else {
+			res.Created = append(res.Created, ref)
+		}
+		changes = append(changes, Change{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: &rev, Source: source})
+	}
+	var rest []Object // stored objects that stay as they are
+	for _, o := range snap.Objects {
+		ref := o.Kind.RefPrefix() + "/" + o.Name
+		switch {
+		case inFolder[ref]:
+		case prune && o.Source == source:
+			rev := o.Revision
+			changes = append(changes, Change{Kind: o.Kind, Name: o.Name, IfRevision: &rev, Source: source})
+			res.Deleted = append(res.Deleted, ref)
+		default:
+			rest = append(rest, o)
+		}
+	}
+	slices.Sort(res.Deleted)
+	if len(changes) == 0 {
+		return res, nil
+	}
+	// Check against the folder's files first, so problems name the user's file and line.
+	before := errorKeys(snap.Findings)
+	if err := c.validate(c.build(rest, folder), before, "", nil); err != nil {
+		return res, err
+	}
+	_, err = c.store.Write(ctx, a, "apply", changes, func(after []Object) error {
+		return c.validate(c.build(after, nil), before, "", nil)
+	})
+	return res, err
+}
+
+// requestName is the file name a request's document is decoded under.
+const requestName = "request"
+
 func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision *int64) (Object, error) {
-	return Object{}, errTODO
+	objs, problems := model.Decode(requestName, document)
+	if len(problems) > 0 {
+		return Object{}, c.refuse(lint.FromProblems(problems), nil, requestName, document)
+	}
+	if len(objs) != 1 {
+		return Object{}, &ValidationError{Problems: []Problem{{Rule: model.RuleEnvelope, Pointer: "",
+			Message: fmt.Sprintf("expected one object, got %d", len(objs))}}}
+	}
+	o := objs[0]
+	ref := model.Ref(o)
+	snap, err := c.Snapshot(ctx)
+	if err != nil {
+		return Object{}, err
+	}
+	var rest []Object
+	action := "object.create"
+	for _, s := range snap.Objects {
+		if s.Kind == o.Kind() && s.Name == o.Meta().Name {
+			action = "object.update"
+			continue
+		}
+		rest = append(rest, s)
+	}
+	before := errorKeys(snap.Findings)
+	if err := c.validate(c.build(rest, []model.Object{o}), before, requestName, document); err != nil {
+		return Object{}, err
+	}
+	doc, err := Canonical(o)
+	if err != nil {
+		return Object{}, err
+	}
+	written, err := c.store.Write(ctx, a, action, []Change{{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: ifRevision}},
+		func(after []Object) error { return c.validate(c.build(after, nil), before, "", nil) })
+	if err != nil {
+		return Object{}, err
+	}
+	for _, w := range written {
+		if w.Kind == o.Kind() && w.Name == o.Meta().Name {
+			return w, nil
+		}
+	}
+	return Object{}, fmt.Errorf("store wrote %s but did not return it", ref)
 }
+
 func (c *Catalog) delete(ctx context.Context, a Actor, kind model.Kind, name string, ifRevision *int64) error {
-	return errTODO
+	snap, err := c.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	var rest []Object
+	found := false
+	for _, s := range snap.Objects {
+		if s.Kind == kind && s.Name == name {
+			found = true
+			continue
+		}
+		rest = append(rest, s)
+	}
+	if !found {
+		return fmt.Errorf("%w: %s/%s", ErrNotFound, kind.RefPrefix(), name)
+	}
+	before := errorKeys(snap.Findings)
+	if err := c.validate(c.build(rest, nil), before, "", nil); err != nil {
+		return err
+	}
+	_, err = c.store.Write(ctx, a, "object.delete", []Change{{Kind: kind, Name: name, IfRevision: ifRevision}},
+		func(after []Object) error { return c.validate(c.build(after, nil), before, "", nil) })
+	return err
 }
+
 func (c *Catalog) diff(ctx context.Context, kind model.Kind, name string, from, to int64) (string, error) {
-	return "", errTODO
+	a, err := c.store.Revision(ctx, kind, name, from)
+	if err != nil {
+		return "", err
+	}
+	b, err := c.store.Revision(ctx, kind, name, to)
+	if err != nil {
+		return "", err
+	}
+	ya, err := asYAML(a.Document)
+	if err != nil {
+		return "", err
+	}
+	yb, err := asYAML(b.Document)
+	if err != nil {
+		return "", err
+	}
+	label := kind.RefPrefix() + "/" + name
+	return udiff.Unified(label+"@"+strconv.FormatInt(from, 10), label+"@"+strconv.FormatInt(to, 10), ya, yb), nil
+}
+
+// asYAML renders a stored JSON document as block YAML, keys in their stored order; a
+// deletion renders as nothing.
+func asYAML(doc []byte) (string, error) {
+	if doc == nil {
+		return "", nil
+	}
+	var n yaml.Node
+	if err := yaml.Unmarshal(doc, &n); err != nil {
+		return "", fmt.Errorf("render revision: %w", err)
+	}
+	var clear func(*yaml.Node)
+	clear = func(x *yaml.Node) { // JSON's flow style would make a one-line diff
+		x.Style = 0
+		for _, c := range x.Content {
+			clear(c)
+		}
+	}
+	clear(&n)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return "", fmt.Errorf("render revision: %w", err)
+	}
+	return buf.String(), nil
+}
+
+// envelope is a document as stored: the format's JSON twin, fields in the format's order.
+type envelope struct {
+	APIVersion string         `json:"apiVersion"`
+	Kind       model.Kind     `json:"kind"`
+	Metadata   model.Metadata `json:"metadata"`
+	Spec       any            `json:"spec"`
+}
+
+// Canonical is an object's document as the catalog stores it: indented JSON with one field a
+// line, so that a position in it maps to one field (see pointerAt) and equal objects give
+// equal bytes.
+func Canonical(o model.Object) ([]byte, error) {
+	var spec any
+	switch x := o.(type) {
+	case *model.BusinessFunction:
+		spec = x.Spec
+	case *model.Service:
+		spec = x.Spec
+	case *model.Site:
+		spec = x.Spec
+	case *model.Provider:
+		spec = x.Spec
+	case *model.Person:
+		spec = x.Spec
+	case *model.Team:
+		spec = x.Spec
+	case *model.Plan:
+		spec = x.Spec
+	case *model.Scenario:
+		spec = x.Spec
+	default:
+		return nil, fmt.Errorf("canonical: unknown kind %T", o)
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(envelope{model.APIVersion, o.Kind(), *o.Meta(), spec}); err != nil {
+		return nil, fmt.Errorf("canonical %s: %w", model.Ref(o), err)
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
+}
+
+// pointerAt is the JSON pointer (RFC 6901) of the field written at line:col of a document,
+// or of the nearest field before it; "" for the whole document.
+func pointerAt(doc []byte, line, col int) string {
+	var root yaml.Node
+	if line == 0 || yaml.Unmarshal(doc, &root) != nil || len(root.Content) == 0 {
+		return ""
+	}
+	best, bestLine, bestCol := "", 0, 0
+	var walk func(n *yaml.Node, ptr string)
+	consider := func(n *yaml.Node, ptr string) {
+		before := n.Line < line || (n.Line == line && n.Column <= col)
+		later := n.Line > bestLine || (n.Line == bestLine && n.Column >= bestCol)
+		if before && later {
+			best, bestLine, bestCol = ptr, n.Line, n.Column
+		}
+	}
+	walk = func(n *yaml.Node, ptr string) {
+		switch n.Kind {
+		case yaml.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := ptr + "/" + escapePointer(n.Content[i].Value)
+				consider(n.Content[i], p)
+				walk(n.Content[i+1], p)
+			}
+		case yaml.SequenceNode:
+			for i, item := range n.Content {
+				p := ptr + "/" + strconv.Itoa(i)
+				consider(item, p)
+				walk(item, p)
+			}
+		default:
+			consider(n, ptr)
+		}
+	}
+	walk(root.Content[0], "")
+	return best
+}
+
+func escapePointer(s string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

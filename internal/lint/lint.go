@@ -17,6 +17,9 @@ type Options struct {
 	ExpiryWindow time.Duration
 	// Estate is the graph's estate report when the caller already has it; nil: computed here.
 	Estate *analysis.Estate
+	// ErrorsOnly applies only the rules that can give errors, skipping the estate sweep: what
+	// a server needs to decide whether a write may go in.
+	ErrorsOnly bool
 }
 
 // Run applies every rule to a model that loaded without problems, asking g (compiled from the
@@ -31,6 +34,16 @@ func Run(m *model.Model, g *analysis.Graph, opt Options) []Finding {
 	c := &checker{m: m, g: g, opt: opt}
 	c.targets()
 	c.functions()
+	if opt.ErrorsOnly {
+		errs := c.out[:0]
+		for _, f := range c.out {
+			if f.Severity == Error {
+				errs = append(errs, f)
+			}
+		}
+		Sort(errs)
+		return errs
+	}
 	c.graph()
 	c.plans()
 	c.providers()

@@ -56,13 +56,38 @@ func docKey(doc string) string {
 	return k[1] + "/" + n[1]
 }
 
-// TestRules applies each overlay in testdata/rules to the base model and checks that the
-// findings are exactly the `# want: rule ...` annotations of the overlay, line by line.
-func TestRules(t *testing.T) {
+// overlayDir writes the base model with an overlay's documents replacing those of the same kind
+// and name into a new folder, as base.yaml and overlay.yaml, and returns the folder and the
+// overlay's text.
+func overlayDir(t *testing.T, overlay string) (dir, text string) {
+	t.Helper()
 	base, err := os.ReadFile("testdata/base/model.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
+	over, err := os.ReadFile(overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced := map[string]bool{}
+	for _, doc := range strings.Split(string(over), "\n---\n") {
+		replaced[docKey(doc)] = true
+	}
+	var kept []string
+	for _, doc := range strings.Split(string(base), "\n---\n") {
+		if !replaced[docKey(doc)] {
+			kept = append(kept, doc)
+		}
+	}
+	dir = t.TempDir()
+	write(t, filepath.Join(dir, "base.yaml"), strings.Join(kept, "\n---\n"))
+	write(t, filepath.Join(dir, "overlay.yaml"), string(over))
+	return dir, string(over)
+}
+
+// TestRules applies each overlay in testdata/rules to the base model and checks that the
+// findings are exactly the `# want: rule ...` annotations of the overlay, line by line.
+func TestRules(t *testing.T) {
 	overlays, _ := filepath.Glob("testdata/rules/*.yaml")
 	if len(overlays) == 0 {
 		t.Fatal("no overlays")
@@ -70,26 +95,9 @@ func TestRules(t *testing.T) {
 	covered := map[string]bool{}
 	for _, path := range overlays {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			over, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			replaced := map[string]bool{}
-			for _, doc := range strings.Split(string(over), "\n---\n") {
-				replaced[docKey(doc)] = true
-			}
-			var kept []string
-			for _, doc := range strings.Split(string(base), "\n---\n") {
-				if !replaced[docKey(doc)] {
-					kept = append(kept, doc)
-				}
-			}
-			dir := t.TempDir()
-			write(t, filepath.Join(dir, "base.yaml"), strings.Join(kept, "\n---\n"))
-			write(t, filepath.Join(dir, "overlay.yaml"), string(over))
-
+			dir, over := overlayDir(t, path)
 			var want []string
-			for i, line := range strings.Split(string(over), "\n") {
+			for i, line := range strings.Split(over, "\n") {
 				if m := wantRe.FindStringSubmatch(line); m != nil {
 					for _, rule := range strings.Fields(m[1]) {
 						want = append(want, fmt.Sprintf("overlay.yaml:%d [%s]", i+1, rule))
@@ -140,5 +148,27 @@ func write(t *testing.T, path, text string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestErrorsOnly: the write-path subset gives exactly the errors of a full run.
+func TestErrorsOnly(t *testing.T) {
+	for _, name := range []string{"rto-inherited", "rpo-unachievable", "mtpd-mismatch", "plan-quality"} {
+		dir, _ := overlayDir(t, "testdata/rules/"+name+".yaml")
+		m, problems, err := model.Load(dir)
+		if err != nil || len(problems) > 0 {
+			t.Fatal(err, problems)
+		}
+		g, _ := analysis.Compile(m)
+		var want []Finding
+		for _, f := range Run(m, g, Options{Today: today}) {
+			if f.Severity == Error {
+				want = append(want, f)
+			}
+		}
+		got := Run(m, g, Options{Today: today, ErrorsOnly: true})
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s: ErrorsOnly gives %v, the full run's errors are %v", name, got, want)
+		}
 	}
 }
