@@ -1,0 +1,258 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Errors of logins, sessions and tokens; their text is safe to show the user.
+var (
+	// ErrBadCredentials answers every failed login alike, whether the user is unknown,
+	// disabled or the password wrong, so that the answer tells nothing about who exists.
+	ErrBadCredentials = errors.New("wrong user name or password")
+	// ErrUnauthenticated: no session or token, or one that expired, was revoked or belongs
+	// to a disabled or deleted user.
+	ErrUnauthenticated = errors.New("not signed in, or the session or token is no longer valid")
+	// ErrRoleNotCovered refuses a token whose role its owner's role does not cover.
+	ErrRoleNotCovered = errors.New("a token's role must be one whose permissions the owner has")
+)
+
+// LockedError refuses a login after too many failures for the user name or the client
+// address; RetryAfter is how long until the window has passed.
+type LockedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("too many failed logins; try again in %s", e.RetryAfter.Round(time.Minute))
+}
+
+// Options tune an Authenticator; zero values take the defaults.
+type Options struct {
+	Hasher      *Hasher          // nil: NewHasher(DefaultParams(), 0)
+	Now         func() time.Time // nil: time.Now
+	SessionTTL  time.Duration    // 0: 12 hours, a working day with margin, after which one logs in again
+	MaxFailures int              // 0: 5 failed logins per user name and per client address...
+	Window      time.Duration    // 0: ...within 15 minutes lock further logins out for the window
+}
+
+// Authenticator logs users in and recognises their sessions and API tokens.
+type Authenticator struct {
+	store       Store
+	hasher      *Hasher
+	now         func() time.Time
+	sessionTTL  time.Duration
+	maxFailures int
+	window      time.Duration
+
+	dummyOnce sync.Once
+	dummy     string // a hash to verify against for unknown users, so they cost the same time
+}
+
+// New returns an Authenticator over store.
+func New(store Store, opt Options) *Authenticator {
+	a := &Authenticator{store: store, hasher: opt.Hasher, now: opt.Now, sessionTTL: opt.SessionTTL,
+		maxFailures: opt.MaxFailures, window: opt.Window}
+	if a.hasher == nil {
+		a.hasher = NewHasher(DefaultParams(), 0)
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.sessionTTL == 0 {
+		a.sessionTTL = 12 * time.Hour
+	}
+	if a.maxFailures == 0 {
+		a.maxFailures = 5
+	}
+	if a.window == 0 {
+		a.window = 15 * time.Minute
+	}
+	return a
+}
+
+// Now is the authenticator's clock.
+func (a *Authenticator) Now() time.Time { return a.now() }
+
+// HashPassword hashes a new password (at least MinPasswordLen characters).
+func (a *Authenticator) HashPassword(ctx context.Context, password string) (string, error) {
+	return a.hasher.Hash(ctx, password)
+}
+
+// failureKeys are the rate limit's counters for a login: the name tried (lower case, so
+// that case variants share one limit) and the client's address without its port.
+func failureKeys(name, remote string) []string {
+	host, _, err := net.SplitHostPort(remote)
+	if err != nil {
+		host = remote
+	}
+	return []string{"user:" + strings.ToLower(name), "addr:" + host}
+}
+
+// Login checks a user name and password. Every failure returns ErrBadCredentials after the
+// same work (one lookup, one argon2id verification) and counts against the name and the
+// client address; a name or address with MaxFailures failures within Window gets a
+// *LockedError without the password being checked at all.
+func (a *Authenticator) Login(ctx context.Context, name, password, remote string) (User, error) {
+	now := a.now()
+	keys := failureKeys(name, remote)
+	for _, k := range keys {
+		n, err := a.store.LoginFailures(ctx, k, now.Add(-a.window))
+		if err != nil {
+			return User{}, fmt.Errorf("count login failures: %w", err)
+		}
+		if n >= a.maxFailures {
+			return User{}, &LockedError{RetryAfter: a.window}
+		}
+	}
+	u, err := a.store.User(ctx, name)
+	hash := u.PasswordHash
+	switch {
+	case errors.Is(err, ErrNotFound):
+		hash = a.dummyHash(ctx)
+	case err != nil:
+		return User{}, fmt.Errorf("look up user: %w", err)
+	}
+	ok, err := a.hasher.Verify(ctx, password, hash)
+	if err != nil {
+		return User{}, fmt.Errorf("verify password of %s: %w", name, err)
+	}
+	if ok && u.Name != "" && !u.Disabled {
+		return u, nil
+	}
+	for _, k := range keys {
+		if err := a.store.RecordLoginFailure(ctx, k, now); err != nil {
+			return User{}, fmt.Errorf("record login failure: %w", err)
+		}
+	}
+	return User{}, ErrBadCredentials
+}
+
+// dummyHash is made once, with the hasher's own parameters, so that verifying against it
+// costs what verifying a real user's hash costs.
+func (a *Authenticator) dummyHash(ctx context.Context) string {
+	a.dummyOnce.Do(func() {
+		h, err := a.hasher.Hash(context.WithoutCancel(ctx), NewSecret(18))
+		if err != nil {
+			panic("auth: hashing a random password failed: " + err.Error()) // only a programmer error gets here
+		}
+		a.dummy = h
+	})
+	return a.dummy
+}
+
+// NewSession starts a browser session for u. The returned secret goes into the cookie; the
+// store keeps only its hash, so a stolen database does not hold live sessions.
+func (a *Authenticator) NewSession(ctx context.Context, u User) (secret string, s Session, err error) {
+	now := a.now()
+	secret = NewSecret(32)
+	s = Session{IDHash: HashSecret(secret), User: u.Name, CSRF: NewSecret(32), CreatedAt: now, ExpiresAt: now.Add(a.sessionTTL)}
+	if err := a.store.CreateSession(ctx, s); err != nil {
+		return "", Session{}, fmt.Errorf("create session: %w", err)
+	}
+	return secret, s, nil
+}
+
+// Session returns the live session of a cookie's secret and its user; ErrUnauthenticated
+// when there is none, it expired, or its user is disabled or gone.
+func (a *Authenticator) Session(ctx context.Context, secret string) (Session, User, error) {
+	if secret == "" {
+		return Session{}, User{}, ErrUnauthenticated
+	}
+	s, err := a.store.Session(ctx, HashSecret(secret))
+	if errors.Is(err, ErrNotFound) {
+		return Session{}, User{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Session{}, User{}, fmt.Errorf("look up session: %w", err)
+	}
+	if !a.now().Before(s.ExpiresAt) {
+		return Session{}, User{}, ErrUnauthenticated
+	}
+	u, err := a.activeUser(ctx, s.User)
+	return s, u, err
+}
+
+// EndSession deletes the session of a cookie's secret; an unknown one is already ended.
+func (a *Authenticator) EndSession(ctx context.Context, secret string) error {
+	err := a.store.DeleteSession(ctx, HashSecret(secret))
+	if errors.Is(err, ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (a *Authenticator) activeUser(ctx context.Context, name string) (User, error) {
+	u, err := a.store.User(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return User{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("look up user: %w", err)
+	}
+	if u.Disabled {
+		return User{}, ErrUnauthenticated
+	}
+	return u, nil
+}
+
+// Token returns the live API token of a bearer secret and its owner; ErrUnauthenticated
+// when it is malformed, unknown, revoked, expired, or its owner disabled or gone. A token
+// may do what both its own role and its owner's current role allow (see TokenAllowed).
+func (a *Authenticator) Token(ctx context.Context, secret string) (Token, User, error) {
+	if _, ok := TokenID(secret); !ok {
+		return Token{}, User{}, ErrUnauthenticated
+	}
+	t, err := a.store.TokenByHash(ctx, HashSecret(secret))
+	if errors.Is(err, ErrNotFound) {
+		return Token{}, User{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return Token{}, User{}, fmt.Errorf("look up token: %w", err)
+	}
+	now := a.now()
+	if t.Revoked || t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+		return Token{}, User{}, ErrUnauthenticated
+	}
+	u, err := a.activeUser(ctx, t.User)
+	if err != nil {
+		return Token{}, User{}, err
+	}
+	// Touch at most once a minute: a write per request would double the load of every
+	// read a script makes, and "last used" needs no finer grain.
+	if t.LastUsed == nil || now.Sub(*t.LastUsed) >= time.Minute {
+		if err := a.store.TouchToken(ctx, t.ID, now); err != nil {
+			return Token{}, User{}, fmt.Errorf("touch token %s: %w", t.ID, err)
+		}
+	}
+	return t, u, nil
+}
+
+// TokenAllowed reports whether a token may do p: both its role and its owner's current role
+// must allow it, so demoting a user demotes their tokens too.
+func TokenAllowed(t Token, owner User, p Permission) bool {
+	return Allowed(t.Role, p) && Allowed(owner.Role, p)
+}
+
+// NewToken creates an API token for owner with a role that owner's role covers, and returns
+// its secret, which is shown once and never stored.
+func (a *Authenticator) NewToken(ctx context.Context, actor Actor, owner User, name, role string, expires *time.Time) (string, Token, error) {
+	if !ValidRole(role) || !Covers(owner.Role, role) {
+		return "", Token{}, ErrRoleNotCovered
+	}
+	now := a.now()
+	if expires != nil && !expires.After(now) {
+		return "", Token{}, errors.New("a token's expiry must be in the future")
+	}
+	id, secret := NewToken()
+	t := Token{ID: id, Name: name, User: owner.Name, Role: role, Hash: HashSecret(secret), CreatedAt: now, ExpiresAt: expires}
+	if err := a.store.CreateToken(ctx, actor, t); err != nil {
+		return "", Token{}, fmt.Errorf("create token: %w", err)
+	}
+	return secret, t, nil
+}
