@@ -178,3 +178,21 @@ func BenchmarkHashDefault(b *testing.B) {
 		}
 	}
 }
+
+func TestGeneratePassword(t *testing.T) {
+	a, err := GeneratePassword()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := GeneratePassword()
+	if len(a) != 20 || a == b || strings.ContainsAny(a, "0O1lI") {
+		t.Errorf("GeneratePassword() = %q, %q; want two distinct 20-character passwords without look-alikes", a, b)
+	}
+	hash, err := HashPassword(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := NewHasher(DefaultParams(), 0).Verify(context.Background(), a, hash); !ok || err != nil {
+		t.Errorf("Verify(generated password) = %v, %v; want true, nil", ok, err)
+	}
+}

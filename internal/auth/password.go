@@ -154,3 +154,23 @@ func decodePHC(s string) (p Params, salt, key []byte, err error) {
 	p.SaltLen, p.KeyLen = len(salt), uint32(len(key))
 	return p, salt, key, nil
 }
+
+// HashPassword hashes a password with DefaultParams, for one-off callers such as
+// `perdura user add`; servers share one Hasher so that its semaphore bounds memory.
+func HashPassword(password string) (string, error) {
+	return NewHasher(DefaultParams(), 1).Hash(context.Background(), password)
+}
+
+// GeneratePassword returns a random password of 20 characters from an alphabet without
+// look-alikes (no 0/O, 1/l/I), about 114 bits, for passwords that are printed once and typed.
+func GeneratePassword() (string, error) {
+	const alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+	b := make([]byte, 20)
+	rand.Read(b) // never fails: crypto/rand panics rather than return weak bytes
+	for i := range b {
+		// 256 is not a multiple of len(alphabet); the bias this leaves (under 2 percent per
+		// character) costs well under a bit of the 114.
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b), nil
+}
