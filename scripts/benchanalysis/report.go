@@ -21,6 +21,7 @@ type report struct {
 	qps1, qpsN               float64
 	estate                   time.Duration
 	estateWorst, estateSPOFs int
+	estateTimedOut           bool
 	peers                    []*peerResult
 }
 
@@ -93,7 +94,9 @@ func (r *report) write(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	if r.opts.estate {
+	if r.opts.estate && r.estateTimedOut {
+		fmt.Fprintf(w, "| estate report: every single failure | 1 | | did not finish in %s | | |%s\n", dur(r.opts.estateTimeout), strings.Repeat(" not offered |", len(r.peers)))
+	} else if r.opts.estate {
 		fmt.Fprintf(w, "| estate report: every single failure, worst failure of %s objects, SPOFs of %s | 1 | | %s | | |%s\n",
 			thousands(r.estateWorst), thousands(r.estateSPOFs), dur(r.estate), strings.Repeat(" not offered |", len(r.peers)))
 	}
