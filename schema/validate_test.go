@@ -41,8 +41,17 @@ func documents(t *testing.T, dir string) map[string]any {
 	t.Helper()
 	out := map[string]any{}
 	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+		if err != nil {
 			return err
+		}
+		if strings.HasPrefix(d.Name(), ".") && d.Name() != "." && d.Name() != ".." {
+			if d.IsDir() {
+				return filepath.SkipDir // the loader skips hidden files and folders too
+			}
+			return nil
+		}
+		if d.IsDir() || !(strings.HasSuffix(path, ".yaml") || strings.HasSuffix(path, ".yml")) {
+			return nil
 		}
 		f, err := os.Open(path)
 		if err != nil {
