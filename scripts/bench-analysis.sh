@@ -44,10 +44,11 @@ timeout --kill-after=30s 15m "$work/benchanalysis" -nodes 100000 -seed "$SEED" \
 	-peers postgres,igraph -pg "$PGURL" -python "$PYTHON" -work "$work"
 
 if [[ "${SKIP_1M:-}" != 1 ]]; then
-	# The 1,000,000-node estate: Perdura on every query but 80 of the 100 hubs; PostgreSQL only on a sample, since
-	# one of its hub queries takes tens of seconds there; igraph left out (its Python loader
-	# of 10,000,000 edges alone takes minutes and gigabytes); 20 hubs rather than 100, since a
-	# full impact report of a hub lists most of a million objects with their critical paths.
+	# The 1,000,000-node estate. Perdura times the 20 most depended-on nodes rather than 100:
+	# a full impact report of such a hub lists most of a million objects with their critical
+	# paths and takes seconds. PostgreSQL answers only a sample (one of its hub queries takes
+	# tens of seconds there). igraph is left out: its Python loader of 10,000,000 edges alone
+	# takes minutes and gigabytes.
 	timeout --kill-after=30s 40m "$work/benchanalysis" -nodes 1000000 -seed "$SEED" \
 		-hubs 20 -repeat 3 -peers postgres -pg "$PGURL" -pg-random 100 -pg-hubs 3 \
 		-pg-budget 5m -pg-timeout 2m -work "$work"
