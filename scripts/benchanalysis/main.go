@@ -119,6 +119,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	t := time.Now()
 	m := synth.Generate(synth.ForNodes(o.seed, o.nodes))
 	rep.generate = time.Since(t)
+	rep.modelBytes = heapInuse()
 	csvPath := filepath.Join(o.work, "edges.csv")
 	fanIn, err := writeCSV(csvPath, m)
 	if err != nil {
@@ -202,6 +203,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	logf("done")
+	rep.peakRSS = peakRSS()
 	rep.write(stdout)
 	return nil
 }
@@ -439,6 +441,22 @@ func countBefore(qs []query, i int) int {
 		}
 	}
 	return n
+}
+
+// peakRSS is the process's peak resident memory (VmHWM), in bytes; 0 where /proc has none.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(rest), "%d kB", &kb)
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 func heapInuse() int64 {

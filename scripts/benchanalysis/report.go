@@ -15,6 +15,7 @@ type report struct {
 	generate, compile        time.Duration
 	nodes, edges             int
 	graphBytes               int64
+	modelBytes, peakRSS      int64
 	third                    string
 	queries                  []query
 	perdura                  *perduraTimes
@@ -57,8 +58,10 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "### %s nodes, %s edges (seed %d, %d cores)\n\n", thousands(r.nodes), thousands(r.edges), r.opts.seed, runtime.GOMAXPROCS(0))
 	fmt.Fprintf(w, "| setup | time or size |\n| --- | --- |\n")
 	fmt.Fprintf(w, "| generate the estate (synth) | %s |\n", dur(r.generate))
+	fmt.Fprintf(w, "| generated model in memory, heap in use | %.0f MB |\n", float64(r.modelBytes)/1e6)
 	fmt.Fprintf(w, "| compile (analysis.Compile) | %s |\n", dur(r.compile))
-	fmt.Fprintf(w, "| compiled graph, heap in use | %.0f MB |\n", float64(r.graphBytes)/1e6)
+	fmt.Fprintf(w, "| compiled graph, heap in use (names shared with the model) | %.0f MB |\n", float64(r.graphBytes)/1e6)
+	fmt.Fprintf(w, "| peak resident memory of the whole run (model, graph, queries) | %.0f MB |\n", float64(r.peakRSS)/1e6)
 	for _, peer := range r.peers {
 		what := "load the CSV into a graph"
 		if peer.name == "PostgreSQL" {
