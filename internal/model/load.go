@@ -211,8 +211,20 @@ func (l *loader) parse(file string, data []byte) {
 			l.add(syntaxProblem(file, err))
 			return // the parser cannot resynchronise after an error
 		}
-		l.document(file, &doc)
+		l.safeDocument(file, &doc)
 	}
+}
+
+// safeDocument decodes one document, turning a panic into a problem: the last line of defence
+// for a decoder bug, so one odd document cannot take the whole command down.
+func (l *loader) safeDocument(file string, doc *yaml.Node) {
+	defer func() {
+		if r := recover(); r != nil {
+			l.add(Problem{Pos: Pos{File: file, Line: doc.Line, Column: doc.Column}, Rule: RuleSyntax,
+				Msg: fmt.Sprintf("internal error reading this document (please report it): %v", r)})
+		}
+	}()
+	l.document(file, doc)
 }
 
 // decodeNode parses one document. The parser is third-party code fed hostile input; a panic

@@ -10,10 +10,26 @@ import (
 type validator struct {
 	l     *loader
 	names map[Kind][]string // names of each kind in declaration order, for suggestions
+	// suggestBudget bounds the names compared for "did you mean" over the whole load: a
+	// half-written estate can hold tens of thousands of dangling references, each compared
+	// with tens of thousands of names, and the problems matter more than the suggestions.
+	suggestBudget int
+}
+
+// suggestionWork is the number of name comparisons a load may spend on suggestions.
+const suggestionWork = 2_000_000
+
+// suggest is didYouMean within the budget.
+func (v *validator) suggest(word string, candidates []string) string {
+	if v.suggestBudget < len(candidates) {
+		return ""
+	}
+	v.suggestBudget -= len(candidates)
+	return didYouMean(word, candidates)
 }
 
 func (l *loader) validate() {
-	v := &validator{l: l, names: make(map[Kind][]string)}
+	v := &validator{l: l, names: make(map[Kind][]string), suggestBudget: suggestionWork}
 	for _, o := range l.m.Objects() {
 		v.names[o.Kind()] = append(v.names[o.Kind()], o.Meta().Name)
 	}
@@ -67,7 +83,7 @@ func (v *validator) ref(o Object, path string, k Kind, name string) {
 	if _, ok := v.l.m.Get(k, name); ok {
 		return
 	}
-	v.problem(o, path, RuleReference, "unknown %s `%s`%s", strings.ToLower(string(k)), truncate(name), didYouMean(name, v.names[k]))
+	v.problem(o, path, RuleReference, "unknown %s `%s`%s", strings.ToLower(string(k)), truncate(name), v.suggest(name, v.names[k]))
 }
 
 func (v *validator) refs(o Object, path string, k Kind, names []string) {
@@ -88,7 +104,7 @@ func (v *validator) owner(o Object) {
 		return
 	}
 	both := append(append([]string(nil), v.names[KindTeam]...), v.names[KindPerson]...)
-	v.problem(o, "metadata.owner", RuleReference, "unknown owner `%s`: expected a Team or Person%s", truncate(owner), didYouMean(owner, both))
+	v.problem(o, "metadata.owner", RuleReference, "unknown owner `%s`: expected a Team or Person%s", truncate(owner), v.suggest(owner, both))
 }
 
 func (v *validator) function(f *BusinessFunction) {
@@ -190,7 +206,7 @@ func (v *validator) plan(p *Plan) {
 			path := fmt.Sprintf("spec.steps[%d].after[%d]", i, j)
 			k, ok := ids[a]
 			if !ok {
-				v.problem(p, path, RuleReference, "unknown step `%s` in this plan%s", truncate(a), didYouMean(a, order))
+				v.problem(p, path, RuleReference, "unknown step `%s` in this plan%s", truncate(a), v.suggest(a, order))
 				continue
 			}
 			edges[i] = append(edges[i], edge{to: k, path: path})
