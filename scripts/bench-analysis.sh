@@ -10,7 +10,8 @@
 # (`apt-get install -y python3-igraph`, for /usr/bin/python3).
 #
 # Environment: SEED (default 1); PGURL; SKIP_1M=1 to run only the 100,000-node estate;
-# PYTHON (default /usr/bin/python3).
+# PYTHON (default /usr/bin/python3); COMMIT names the code measured when run outside a git
+# work tree (from `git archive`).
 #
 # Takes about 6 minutes for the 100,000-node estate and about 10 more for the 1,000,000-node
 # one on a 2-core machine; each run is killed by `timeout` if it ever takes much longer.
@@ -34,14 +35,20 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/benchanalysis" ./scripts/benchanalysis
 
-echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ {print $2}') GB; $(go version | cut -d' ' -f3); $(date -u +%Y-%m-%d)."
+echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(free -g | awk '/^Mem:/ {print $2}') GB; $(go version | cut -d' ' -f3); $(date -u '+%Y-%m-%d %H:%M UTC'); load average at start $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared)."
 echo
-echo "Command: \`scripts/bench-analysis.sh\` (seed $SEED)."
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo "${COMMIT:-unknown}")
+if git rev-parse HEAD >/dev/null 2>&1 && ! git diff --quiet HEAD -- internal scripts 2>/dev/null; then
+	commit="$commit with uncommitted changes"
+fi
+echo "Command: \`scripts/bench-analysis.sh\` (seed $SEED), at commit $commit."
 echo
 
 # The 100,000-node estate, every peer, every query.
 timeout --kill-after=30s 15m "$work/benchanalysis" -nodes 100000 -seed "$SEED" \
 	-peers postgres,igraph -pg "$PGURL" -python "$PYTHON" -work "$work"
+echo "Load average after the 100,000-node run: $(cut -d' ' -f1-3 /proc/loadavg)."
+echo
 
 if [[ "${SKIP_1M:-}" != 1 ]]; then
 	# The 1,000,000-node estate. Perdura times the 20 most depended-on nodes rather than 100:
@@ -52,4 +59,5 @@ if [[ "${SKIP_1M:-}" != 1 ]]; then
 	timeout --kill-after=30s 40m "$work/benchanalysis" -nodes 1000000 -seed "$SEED" \
 		-hubs 20 -repeat 3 -peers postgres -pg "$PGURL" -pg-random 100 -pg-hubs 3 \
 		-pg-budget 5m -pg-timeout 2m -work "$work"
+	echo "Load average after the 1,000,000-node run: $(cut -d' ' -f1-3 /proc/loadavg)."
 fi
