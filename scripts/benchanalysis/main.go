@@ -328,7 +328,7 @@ func timePerdura(g *analysis.Graph, m *model.Model, qs []query) (*perduraTimes, 
 	// An untimed pass over the first of each group warms caches and checks for errors.
 	warmed := map[string]int{}
 	for i, q := range qs {
-		if warmed[q.group] < 20 {
+		if warmed[q.group] < 3 {
 			warmed[q.group]++
 			if _, err := g.Impact(fs[i]); err != nil {
 				return nil, fmt.Errorf("impact of %s: %w", q.ref, err)
