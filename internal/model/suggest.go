@@ -38,7 +38,8 @@ func nearest(word string, candidates []string) (string, bool) {
 			best, bestD = c, d
 		}
 	}
-	return best, best != ""
+	// A word replaced whole is no typo: `a` is not a misspelt `s`.
+	return best, best != "" && bestD < len(word)
 }
 
 // didYouMean is the ", did you mean `x`?" tail of a message, or "" without a close candidate.
