@@ -109,6 +109,7 @@ func (l *loader) document(file string, doc *yaml.Node) {
 	src.Fields = make(map[string]Pos)
 	d.src = src
 	d.vals = make(map[string]Pos)
+	src.values = d.vals
 	d.decodeStruct(root, reflect.ValueOf(obj).Elem(), "", string(kind), 0, []string{"apiVersion", "kind"})
 
 	meta := obj.Meta()
@@ -135,7 +136,6 @@ func (l *loader) document(file string, doc *yaml.Node) {
 			Msg: fmt.Sprintf("duplicate %s `%s`: defined again at %s", kind, name, posString(here))})
 		return
 	}
-	l.vals[obj] = d.vals
 }
 
 // quoted shows a scalar as written, or says what was written instead.

@@ -25,14 +25,12 @@ const maxFileSize = 8 << 20
 type loader struct {
 	m      *Model
 	probs  Problems
-	vals   map[Object]map[string]Pos // value positions by field path, for validation
 	fields map[reflect.Type][]fieldInfo
 }
 
 func newLoader() *loader {
 	return &loader{
 		m:      &Model{},
-		vals:   make(map[Object]map[string]Pos),
 		fields: make(map[reflect.Type][]fieldInfo),
 	}
 }

@@ -405,3 +405,23 @@ func TestNearest(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeAssemble checks that decoding files one by one and assembling them, as the
+// server does, reports what Load reports, at the same places.
+func TestDecodeAssemble(t *testing.T) {
+	for _, file := range []string{"references.yaml", "rules.yaml", "cycles.yaml"} {
+		path := filepath.Join("testdata", "bad", file)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		objs, decodeProblems := Decode(path, data)
+		_, assembleProblems := Assemble(objs)
+		got := append(decodeProblems, assembleProblems...)
+		got.Sort()
+		_, want, _ := Load(path)
+		if got.Error() != want.Error() {
+			t.Errorf("%s: Decode+Assemble got\n%v\nLoad got\n%v", file, got, want)
+		}
+	}
+}

@@ -85,6 +85,18 @@ type Metadata struct {
 type Source struct {
 	Pos    Pos
 	Fields map[string]Pos
+
+	// values holds where each decoded field's value was written, by the same paths: a
+	// problem about a value (a dangling `plan: x`) points at the value, not at its key.
+	values map[string]Pos
+}
+
+// valueAt returns the position of the value at path, or else what At returns.
+func (s *Source) valueAt(path string) Pos {
+	if p, ok := s.values[path]; ok {
+		return p
+	}
+	return s.At(path)
 }
 
 // At returns the position of the field at path, or of its nearest recorded parent, or of the

@@ -64,12 +64,7 @@ func (l *loader) validate() {
 }
 
 // at is where the value at path was written, falling back to its key or parent.
-func (v *validator) at(o Object, path string) Pos {
-	if p, ok := v.l.vals[o][path]; ok {
-		return p
-	}
-	return o.Src().At(path)
-}
+func (v *validator) at(o Object, path string) Pos { return o.Src().valueAt(path) }
 
 func (v *validator) problem(o Object, path, rule, format string, args ...any) {
 	v.l.add(Problem{Pos: v.at(o, path), Object: Ref(o), Rule: rule, Msg: fmt.Sprintf(format, args...)})
