@@ -335,6 +335,9 @@ func (d *docDecoder) decodeDependency(n *yaml.Node, v reflect.Value, path string
 	dep := v.Addr().Interface().(*Dependency)
 	switch n.Kind {
 	case yaml.ScalarNode:
+		if n.Value == "" {
+			d.report(n, RuleValue, "empty service name in `dependsOn`")
+		}
 		dep.Service = n.Value
 		return
 	case yaml.MappingNode:
@@ -361,8 +364,8 @@ func (d *docDecoder) decodeDependency(n *yaml.Node, v reflect.Value, path string
 		return
 	}
 	if forms[0] == "service" {
-		if dep.Service == "" && present["service"] != nil {
-			dep.Service = "" // reported as missing value by decodeStruct
+		if dep.Service == "" {
+			d.report(present["service"], RuleRequired, "`service` has no value: name the service depended on")
 		}
 		for _, f := range []string{"failover", "atLeast"} {
 			if k := present[f]; k != nil {

@@ -89,6 +89,8 @@ var badCases = []struct {
 		{RuleRequired, 14, 7, "a dependency needs `service`, `anyOf` or `atLeast` with `of`"},
 		{RuleRequired, 15, 7, "`atLeast` needs `of`"},
 		{RuleValue, 16, 26, "`atLeast` is 0 but must be between 1 and the number of members (1)"},
+		{RuleRequired, 17, 8, "`service` has no value"},
+		{RuleValue, 18, 7, "empty service name in `dependsOn`"},
 	}},
 	{"references.yaml", []want{
 		{RuleReference, 3, 29, "unknown owner `opz`: expected a Team or Person, did you mean `ops`?"},
@@ -110,6 +112,7 @@ var badCases = []struct {
 		{RuleReference, 43, 34, "unknown person `dan`"},
 		{RuleReference, 43, 46, "unknown team `ops2`, did you mean `ops`?"},
 		{RuleReference, 46, 45, "unknown step `asess` in this plan, did you mean `assess`?"},
+		{RuleReference, 46, 59, "unknown role `ics` in this plan, did you mean `ic`?"},
 		{RuleReference, 47, 24, "unknown person `alcie`, did you mean `alice`?"},
 		{RuleReference, 53, 22, "unknown service `order-db`, did you mean `orders-db`?"},
 		{RuleReference, 53, 41, "unknown site `dc-west`"},

@@ -181,6 +181,19 @@ func (v *validator) plan(p *Plan) {
 	if r := sp.Review; r != nil {
 		v.ref(p, "spec.review.approvedBy", KindPerson, r.ApprovedBy)
 	}
+	var roles []string
+	for _, r := range sp.Roles {
+		roles = append(roles, r.Role)
+	}
+	for i, st := range sp.Steps {
+		if st.Role != "" && len(roles) > 0 && !contains(roles, st.Role) {
+			hint := v.suggest(st.Role, roles)
+			if hint == "" {
+				hint = ": the plan's roles are " + quoteList(roles)
+			}
+			v.problem(p, fmt.Sprintf("spec.steps[%d].role", i), RuleReference, "unknown role `%s` in this plan%s", truncate(st.Role), hint)
+		}
+	}
 	ids := make(map[string]int)
 	var order []string
 	for i, st := range sp.Steps {
