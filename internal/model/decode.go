@@ -145,7 +145,7 @@ func (d *docDecoder) decode(n *yaml.Node, v reflect.Value, path, field string, d
 			return
 		}
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
-			d.report(n, RuleValue, "invalid %s `%s` for `%s`: %v", typeNoun(t), n.Value, field, err)
+			d.report(n, RuleValue, "invalid %s `%s` for `%s`: %v%s", typeNoun(t), truncate(n.Value), field, err, durationHint(t, n.Value))
 		}
 		return
 	}
@@ -163,14 +163,14 @@ func (d *docDecoder) decode(n *yaml.Node, v reflect.Value, path, field string, d
 	case reflect.Int:
 		i, err := strconv.ParseInt(n.Value, 0, 64)
 		if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || err != nil || v.OverflowInt(i) {
-			d.report(n, RuleType, "expected an integer for `%s`, got %s", field, nodeNoun(n))
+			d.report(n, RuleType, "expected an integer for `%s`, got %s%s", field, nodeNoun(n), quotedNumberHint(n))
 			return
 		}
 		v.SetInt(i)
 	case reflect.Float64:
 		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
 		if n.Kind != yaml.ScalarNode || (n.Tag != "!!int" && n.Tag != "!!float") || err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-			d.report(n, RuleType, "expected a number for `%s`, got %s", field, nodeNoun(n))
+			d.report(n, RuleType, "expected a number for `%s`, got %s%s", field, nodeNoun(n), quotedNumberHint(n))
 			return
 		}
 		v.SetFloat(f)
@@ -346,6 +346,7 @@ func (d *docDecoder) decodeDependency(n *yaml.Node, v reflect.Value, path string
 		return
 	}
 	present := d.decodeStruct(n, v, path, "dependsOn", depth, nil)
+	unknown := len(n.Content)/2 - len(present)
 	var forms []string
 	for _, f := range []string{"service", "anyOf", "of"} {
 		if present[f] != nil {
@@ -355,6 +356,14 @@ func (d *docDecoder) decodeDependency(n *yaml.Node, v reflect.Value, path string
 	switch {
 	case len(forms) == 0 && present["atLeast"] != nil:
 		d.report(n, RuleRequired, "`atLeast` needs `of`, the list of members")
+		return
+	case len(forms) == 0 && unknown > 0:
+		// The unknown fields are reported; the commonest slip, {dns: degraded}, gets its fix.
+		if len(n.Content) == 2 {
+			if k, val := resolve(n.Content[0]), resolve(n.Content[1]); val.Value == ImpactDegraded || val.Value == ImpactDown {
+				d.report(n, RuleValue, "write a dependency with an impact as {service: %s, impact: %s}", truncate(k.Value), val.Value)
+			}
+		}
 		return
 	case len(forms) == 0:
 		d.report(n, RuleRequired, "a dependency needs `service`, `anyOf` or `atLeast` with `of`")
@@ -519,6 +528,32 @@ func describe(t reflect.Type, field string) string {
 		return "a mapping of names to strings"
 	}
 	return "a mapping"
+}
+
+// durationHint says how to fix the two commonest malformed durations: a fraction and a
+// number without a unit.
+func durationHint(t reflect.Type, v string) string {
+	if t != durationType || v == "" {
+		return ""
+	}
+	if strings.Contains(v, ".") {
+		return " (whole numbers only: 1h30m, not 1.5h)"
+	}
+	if c := v[len(v)-1]; c >= '0' && c <= '9' {
+		return " (every number needs a unit: s, m, h, d or w)"
+	}
+	return ""
+}
+
+// quotedNumberHint explains why "1" is not a number: YAML reads quoted scalars as strings.
+func quotedNumberHint(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 {
+		return ""
+	}
+	if _, err := strconv.ParseFloat(n.Value, 64); err == nil {
+		return " (remove the quotes)"
+	}
+	return ""
 }
 
 func typeNoun(t reflect.Type) string {

@@ -136,6 +136,13 @@ var badCases = []struct {
 		{RuleCycle, 25, 27, "dependency cycle: service/self -> service/self"},
 		{RuleCycle, 39, 37, "step cycle in plan/plan: one -> three -> two -> one"},
 	}},
+	{"hints.yaml", []want{
+		{RuleType, 5, 9, "expected an integer for `tier`, got \"1\" (remove the quotes)"},
+		{RuleValue, 6, 18, "(every number needs a unit: s, m, h, d or w)"},
+		{RuleValue, 6, 29, "(whole numbers only: 1h30m, not 1.5h)"},
+		{RuleValue, 8, 7, "write a dependency with an impact as {service: dep, impact: degraded}"},
+		{RuleUnknown, 8, 8, "unknown field `dep` in Service spec.dependsOn[0]"},
+	}},
 	{"syntax.yaml", []want{
 		{RuleSyntax, 8, 1, "invalid YAML: did not find expected ',' or '}'"},
 	}},
