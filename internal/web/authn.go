@@ -1,0 +1,250 @@
+package web
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/perdura/perdura/internal/auth"
+	"github.com/perdura/perdura/internal/catalog"
+)
+
+// Names the browser and scripts see.
+const (
+	sessionCookie = "perdura_session"
+	csrfHeader    = "X-CSRF-Token"
+	metaPerm      = "permission" // huma.Operation.Metadata key: the auth.Permission a route needs
+)
+
+// principal is who is calling: a user through a browser session or an API token.
+type principal struct {
+	user          auth.User
+	session       *auth.Session
+	sessionSecret string
+	token         *auth.Token
+}
+
+// allowed applies the permission table: a session has its user's role; a token what both its
+// own role and its owner's current role allow.
+func (p *principal) allowed(perm auth.Permission) bool {
+	if p.token != nil {
+		return auth.TokenAllowed(*p.token, p.user, perm)
+	}
+	return auth.Allowed(p.user.Role, perm)
+}
+
+// role is the role the caller acts in.
+func (p *principal) role() string {
+	if p.token != nil {
+		return p.token.Role
+	}
+	return p.user.Role
+}
+
+// door says how a change arrived: sessions are the browser, tokens are scripts.
+func (p *principal) door() string {
+	if p.token != nil {
+		return catalog.DoorAPI
+	}
+	return catalog.DoorWeb
+}
+
+type principalKey struct{}
+
+// caller returns the authenticated principal; routes that need a permission always have one.
+func caller(ctx context.Context) *principal {
+	p, _ := ctx.Value(principalKey{}).(*principal)
+	if p == nil {
+		panic("web: caller on a route without authentication") // a route table mistake
+	}
+	return p
+}
+
+func catalogActor(ctx context.Context) catalog.Actor {
+	p := caller(ctx)
+	return catalog.Actor{User: p.user.Name, Door: p.door(), Remote: infoFrom(ctx).remote}
+}
+
+func authActor(ctx context.Context) auth.Actor {
+	p := caller(ctx)
+	return auth.Actor{User: p.user.Name, Door: p.door(), Remote: infoFrom(ctx).remote}
+}
+
+// authenticate is the huma middleware that enforces each route's permission. Public routes
+// (no permission) pass; the rest need a bearer token, or a session cookie plus the session's
+// CSRF token in X-CSRF-Token on unsafe methods: a cross-site form can send the cookie but
+// cannot read the token.
+func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
+	op := ctx.Operation()
+	info := infoFrom(ctx.Context())
+	info.route = op.Method + " " + op.Path
+	perm, _ := op.Metadata[metaPerm].(auth.Permission)
+	if perm == "" {
+		next(ctx)
+		return
+	}
+	r, w := unwrapHuma(ctx)
+	p, prob := s.identify(ctx.Context(), r)
+	if prob == nil && !p.allowed(perm) {
+		prob = problem(http.StatusForbidden, fmt.Sprintf("the %s role may not do this (it needs the %q permission)", p.role(), perm))
+	}
+	if prob != nil {
+		if prob.Status == http.StatusUnauthorized {
+			prob.GetHeaders().Set("WWW-Authenticate", `Bearer realm="perdura"`)
+		}
+		writeProblem(w, prob)
+		return
+	}
+	info.user = p.user.Name
+	next(huma.WithValue(ctx, principalKey{}, p))
+}
+
+// identify finds the caller from the Authorization header or the session cookie.
+func (s *server) identify(ctx context.Context, r *http.Request) (*principal, *Problem) {
+	if authz := r.Header.Get("Authorization"); authz != "" {
+		scheme, secret, _ := strings.Cut(authz, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return nil, problem(http.StatusUnauthorized, "the Authorization header must be \"Bearer <token>\"",
+				ProblemDetail{Header: "Authorization", Message: "expected the Bearer scheme"})
+		}
+		t, u, err := s.authn.Token(ctx, strings.TrimSpace(secret))
+		if err != nil {
+			return nil, s.toProblem(ctx, err)
+		}
+		return &principal{user: u, token: &t}, nil
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return nil, problem(http.StatusUnauthorized, "sign in (POST /api/v1/login) or send an API token as \"Authorization: Bearer <token>\"")
+	}
+	sess, u, err := s.authn.Session(ctx, c.Value)
+	if err != nil {
+		return nil, s.toProblem(ctx, err)
+	}
+	if !safeMethod(r.Method) {
+		got := r.Header.Get(csrfHeader)
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
+			return nil, problem(http.StatusForbidden, "a signed-in browser request that changes something needs the session's CSRF token",
+				ProblemDetail{Header: csrfHeader, Message: "missing or wrong; it is in the answers of POST /api/v1/login and GET /api/v1/me"})
+		}
+	}
+	return &principal{user: u, session: &sess, sessionSecret: c.Value}, nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// Me is who is signed in.
+type Me struct {
+	User        string     `json:"user"`
+	DisplayName string     `json:"displayName,omitempty"`
+	Role        string     `json:"role" doc:"The role the caller acts in: the user's, or the token's."`
+	Via         string     `json:"via" enum:"session,token"`
+	CSRF        string     `json:"csrf,omitempty" doc:"Send it as X-CSRF-Token on every unsafe request of this session."`
+	ExpiresAt   *time.Time `json:"expiresAt,omitempty" doc:"When the session or token ends."`
+	TokenID     string     `json:"tokenId,omitempty"`
+}
+
+func meOf(p *principal) Me {
+	m := Me{User: p.user.Name, DisplayName: p.user.DisplayName, Role: p.role()}
+	if p.token != nil {
+		m.Via, m.TokenID, m.ExpiresAt = "token", p.token.ID, p.token.ExpiresAt
+	} else {
+		exp := p.session.ExpiresAt
+		m.Via, m.CSRF, m.ExpiresAt = "session", p.session.CSRF, &exp
+	}
+	return m
+}
+
+type loginInput struct {
+	Body struct {
+		User     string `json:"user" minLength:"1" maxLength:"256"`
+		Password string `json:"password" minLength:"1" maxLength:"4096"`
+	}
+}
+
+type loginOutput struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
+	Body      Me
+}
+
+// login checks the password and starts a session. Failed logins are audited with the name
+// tried; the password never is, nor logged.
+func (s *server) login(ctx context.Context, in *loginInput) (*loginOutput, error) {
+	info := infoFrom(ctx)
+	name := in.Body.User
+	u, err := s.authn.Login(ctx, name, in.Body.Password, info.remote)
+	var locked *auth.LockedError
+	if errors.Is(err, auth.ErrBadCredentials) || errors.As(err, &locked) {
+		detail := `{"reason":"bad credentials"}`
+		if locked != nil {
+			detail = `{"reason":"rate limited"}`
+		}
+		if aerr := s.deps.Audit.AppendAudit(ctx, name, catalog.DoorWeb, info.remote, "login.failed", "user/"+name, detail); aerr != nil {
+			s.log.ErrorContext(ctx, "audit failed login", "request_id", info.id, "error", aerr.Error())
+		}
+		return nil, err
+	}
+	if err != nil {
+		return nil, err
+	}
+	secret, sess, err := s.authn.NewSession(ctx, u)
+	if err != nil {
+		return nil, err
+	}
+	// A login the trail does not show must not happen: without its entry, end the session.
+	if err := s.deps.Audit.AppendAudit(ctx, u.Name, catalog.DoorWeb, info.remote, "login", "user/"+u.Name, "{}"); err != nil {
+		s.authn.EndSession(context.WithoutCancel(ctx), secret)
+		return nil, err
+	}
+	info.user = u.Name
+	return &loginOutput{
+		SetCookie: s.cookie(info, secret, sess.ExpiresAt),
+		Body:      meOf(&principal{user: u, session: &sess}),
+	}, nil
+}
+
+// cookie is the session cookie: HttpOnly so scripts cannot steal it, SameSite=Lax so other
+// sites' forms do not carry it on posts, Secure over TLS or when the server sits behind one.
+func (s *server) cookie(info *reqInfo, value string, expires time.Time) http.Cookie {
+	c := http.Cookie{Name: sessionCookie, Value: value, Path: "/", HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: info.tls || s.deps.SecureCookies}
+	if value == "" {
+		c.MaxAge = -1
+	} else {
+		c.Expires = expires.UTC()
+	}
+	return c
+}
+
+type logoutOutput struct {
+	SetCookie http.Cookie `header:"Set-Cookie"`
+}
+
+// logout ends the caller's session; with a token there is nothing to end (revoke the token).
+func (s *server) logout(ctx context.Context, _ *struct{}) (*logoutOutput, error) {
+	p := caller(ctx)
+	info := infoFrom(ctx)
+	if p.session != nil {
+		if err := s.authn.EndSession(ctx, p.sessionSecret); err != nil {
+			return nil, err
+		}
+		if err := s.deps.Audit.AppendAudit(ctx, p.user.Name, catalog.DoorWeb, info.remote, "logout", "user/"+p.user.Name, "{}"); err != nil {
+			return nil, err
+		}
+	}
+	return &logoutOutput{SetCookie: s.cookie(info, "", time.Time{})}, nil
+}
+
+type meOutput struct{ Body Me }
+
+func (s *server) me(ctx context.Context, _ *struct{}) (*meOutput, error) {
+	return &meOutput{Body: meOf(caller(ctx))}, nil
+}

@@ -1,0 +1,182 @@
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+)
+
+// reqInfo is what the outer middleware knows of a request and the inner layers add to
+// (the route, the user), for the log line, the metrics and the audit trail.
+type reqInfo struct {
+	id     string
+	remote string // client address without port
+	tls    bool
+	route  string
+	user   string
+}
+
+type infoKey struct{}
+
+// infoFrom returns the request's info; a zero one outside a request (never nil, so callers
+// need no checks).
+func infoFrom(ctx context.Context) *reqInfo {
+	if i, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// recorder notes the status for logs and metrics, and lets the error transformer swap one
+// status for another before huma writes it (see rewriteHumaErrors).
+type recorder struct {
+	http.ResponseWriter
+	status   int
+	from, to int
+}
+
+func (r *recorder) rewrite(from, to int) { r.from, r.to = from, to }
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status != 0 {
+		return // a second call would only make net/http log "superfluous WriteHeader"
+	}
+	if r.from != 0 && code == r.from {
+		code = r.to
+	}
+	r.status = code
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.WriteHeader(http.StatusOK)
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (huma sets read deadlines).
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (r *recorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// unwrapHuma returns the request and recorder behind a huma context.
+func unwrapHuma(ctx huma.Context) (*http.Request, *recorder) {
+	r, w := humago.Unwrap(ctx)
+	rec, _ := w.(*recorder)
+	return r, rec
+}
+
+// capture is a ResponseWriter that keeps only the status and headers: it runs ServeMux's
+// own 404/405/redirect handlers so their answers can be rewritten as problem documents.
+type capture struct {
+	h      http.Header
+	status int
+}
+
+func (c *capture) Header() http.Header { return c.h }
+func (c *capture) WriteHeader(code int) {
+	if c.status == 0 {
+		c.status = code
+	}
+}
+func (c *capture) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	return len(b), nil
+}
+
+// serve is the outermost layer: request id, panic recovery, security headers, problem
+// documents for unknown routes, the access log and the metrics.
+func (s *server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	info := &reqInfo{id: newRequestID(), remote: host, tls: r.TLS != nil}
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
+	rec := &recorder{ResponseWriter: w}
+	h := rec.Header()
+	h.Set("X-Request-Id", info.id)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store") // answers carry a user's data and CSRF tokens
+
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "panic", "request_id", info.id, "route", info.route,
+				"panic", v, "stack", string(debug.Stack()))
+			if rec.status == 0 {
+				p := problem(http.StatusInternalServerError, "internal error; the server's log has the cause under this request id")
+				p.RequestID = info.id
+				writeProblem(rec, p)
+			}
+		}
+		s.observe(r, rec, info, start)
+	}()
+
+	if handler, pattern := s.mux.Handler(r); pattern == "" {
+		// ServeMux's own answers are plain text; keep their status and headers (Allow,
+		// Location) and answer with a problem document instead.
+		c := &capture{h: http.Header{}}
+		handler.ServeHTTP(c, r)
+		for k, vs := range c.h {
+			if k == "Allow" || k == "Location" {
+				h[k] = vs
+			}
+		}
+		if c.status >= 300 && c.status < 400 {
+			rec.WriteHeader(c.status)
+			return
+		}
+		writeProblem(rec, problem(c.status, "no such route: "+r.Method+" "+r.URL.Path))
+		return
+	}
+	s.mux.ServeHTTP(rec, r)
+}
+
+// observe logs the request and counts it by route pattern (never the raw path, whose names
+// would make the metrics unbounded).
+func (s *server) observe(r *http.Request, rec *recorder, info *reqInfo, start time.Time) {
+	route := r.Pattern
+	if route == "" {
+		route = "unmatched"
+	}
+	info.route = route
+	status := rec.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	d := time.Since(start)
+	s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(r.Method, route).Observe(d.Seconds())
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	s.log.Log(r.Context(), level, "request", "request_id", info.id, "method", r.Method, "route", route,
+		"status", status, "duration_ms", float64(d.Microseconds())/1000, "user", info.user, "remote", info.remote)
+}

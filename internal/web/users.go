@@ -1,0 +1,291 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/perdura/perdura/internal/auth"
+)
+
+// UserInfo is a user as the API shows it: never the password hash.
+type UserInfo struct {
+	Name        string    `json:"name"`
+	DisplayName string    `json:"displayName,omitempty"`
+	Role        string    `json:"role" enum:"admin,editor,responder,viewer,auditor"`
+	Disabled    bool      `json:"disabled"`
+	CreatedAt   time.Time `json:"createdAt"`
+}
+
+func userInfo(u auth.User) UserInfo {
+	return UserInfo{Name: u.Name, DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+}
+
+// UserList lists users.
+type UserList struct {
+	Items []UserInfo `json:"items"`
+}
+
+type usersOutput struct{ Body UserList }
+
+func (s *server) listUsers(ctx context.Context, _ *struct{}) (*usersOutput, error) {
+	us, err := s.deps.Auth.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &usersOutput{Body: UserList{Items: make([]UserInfo, 0, len(us))}}
+	for _, u := range us {
+		out.Body.Items = append(out.Body.Items, userInfo(u))
+	}
+	return out, nil
+}
+
+type createUserInput struct {
+	Body struct {
+		Name        string `json:"name" pattern:"^[a-z0-9._-]{1,64}$" doc:"1 to 64 lower case letters, digits, '.', '_' or '-'."`
+		DisplayName string `json:"displayName,omitempty" maxLength:"200"`
+		Role        string `json:"role" enum:"admin,editor,responder,viewer,auditor"`
+		Password    string `json:"password" minLength:"12" maxLength:"4096"`
+	}
+}
+
+type userOutput struct{ Body UserInfo }
+
+func (s *server) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
+	hash, err := s.authn.HashPassword(ctx, in.Body.Password)
+	if errors.Is(err, auth.ErrWeakPassword) {
+		return nil, badField("/password", err.Error())
+	}
+	if err != nil {
+		return nil, err
+	}
+	u := auth.User{Name: in.Body.Name, DisplayName: in.Body.DisplayName, Role: in.Body.Role, PasswordHash: hash, CreatedAt: s.now()}
+	err = s.deps.Auth.CreateUser(ctx, authActor(ctx), u)
+	if errors.Is(err, auth.ErrExists) {
+		return nil, problem(http.StatusConflict, fmt.Sprintf("a user named %q exists already", u.Name),
+			ProblemDetail{Pointer: "/name", Message: "taken"})
+	}
+	if err != nil {
+		return nil, err
+	}
+	if stored, err := s.deps.Auth.User(ctx, u.Name); err == nil {
+		u = stored // the store's CreatedAt
+	}
+	return &userOutput{Body: userInfo(u)}, nil
+}
+
+type userNameInput struct {
+	Name string `path:"name" minLength:"1" maxLength:"64"`
+}
+
+func (s *server) getUser(ctx context.Context, in *userNameInput) (*userOutput, error) {
+	u, err := s.deps.Auth.User(ctx, in.Name)
+	if err != nil {
+		return nil, noUser(err, in.Name)
+	}
+	return &userOutput{Body: userInfo(u)}, nil
+}
+
+func noUser(err error, name string) error {
+	if errors.Is(err, auth.ErrNotFound) {
+		return problem(http.StatusNotFound, fmt.Sprintf("no user named %q", name))
+	}
+	return err
+}
+
+type updateUserInput struct {
+	Name string `path:"name" minLength:"1" maxLength:"64"`
+	Body struct {
+		DisplayName *string `json:"displayName,omitempty" maxLength:"200"`
+		Role        *string `json:"role,omitempty" enum:"admin,editor,responder,viewer,auditor"`
+		Disabled    *bool   `json:"disabled,omitempty" doc:"A disabled user's sessions and tokens stop working at once."`
+		Password    *string `json:"password,omitempty" minLength:"12" maxLength:"4096"`
+	}
+}
+
+// updateUser changes what the body names and leaves the rest.
+func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutput, error) {
+	u, err := s.deps.Auth.User(ctx, in.Name)
+	if err != nil {
+		return nil, noUser(err, in.Name)
+	}
+	b := in.Body
+	if b.DisplayName != nil {
+		u.DisplayName = *b.DisplayName
+	}
+	if b.Role != nil {
+		u.Role = *b.Role
+	}
+	if b.Disabled != nil {
+		u.Disabled = *b.Disabled
+	}
+	if b.Password != nil {
+		if u.PasswordHash, err = s.authn.HashPassword(ctx, *b.Password); err != nil {
+			if errors.Is(err, auth.ErrWeakPassword) {
+				return nil, badField("/password", err.Error())
+			}
+			return nil, err
+		}
+	}
+	if err := s.keepAnAdmin(ctx, u.Name, u.Role == auth.RoleAdmin && !u.Disabled); err != nil {
+		return nil, err
+	}
+	if err := s.deps.Auth.UpdateUser(ctx, authActor(ctx), u); err != nil {
+		return nil, noUser(err, in.Name)
+	}
+	return &userOutput{Body: userInfo(u)}, nil
+}
+
+func (s *server) deleteUser(ctx context.Context, in *userNameInput) (*noContent, error) {
+	if _, err := s.deps.Auth.User(ctx, in.Name); err != nil {
+		return nil, noUser(err, in.Name)
+	}
+	if err := s.keepAnAdmin(ctx, in.Name, false); err != nil {
+		return nil, err
+	}
+	if err := s.deps.Auth.DeleteUser(ctx, authActor(ctx), in.Name); err != nil {
+		return nil, noUser(err, in.Name)
+	}
+	return &noContent{}, nil
+}
+
+// keepAnAdmin refuses a change after which no enabled admin would be left: nobody could
+// manage users any more but through the command line on the server.
+func (s *server) keepAnAdmin(ctx context.Context, changed string, staysAdmin bool) error {
+	if staysAdmin {
+		return nil
+	}
+	us, err := s.deps.Auth.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, u := range us {
+		if u.Name != changed && u.Role == auth.RoleAdmin && !u.Disabled {
+			return nil
+		}
+	}
+	for _, u := range us {
+		if u.Name == changed && u.Role == auth.RoleAdmin && !u.Disabled {
+			return problem(http.StatusConflict, fmt.Sprintf("%s is the last enabled admin; make another user admin first", changed))
+		}
+	}
+	return nil
+}
+
+// TokenInfo is an API token as lists show it: never its secret or hash.
+type TokenInfo struct {
+	ID        string     `json:"id"`
+	Name      string     `json:"name"`
+	User      string     `json:"user"`
+	Role      string     `json:"role"`
+	CreatedAt time.Time  `json:"createdAt"`
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	LastUsed  *time.Time `json:"lastUsed,omitempty"`
+	Revoked   bool       `json:"revoked"`
+}
+
+func tokenInfo(t auth.Token) TokenInfo {
+	return TokenInfo{ID: t.ID, Name: t.Name, User: t.User, Role: t.Role, CreatedAt: t.CreatedAt,
+		ExpiresAt: t.ExpiresAt, LastUsed: t.LastUsed, Revoked: t.Revoked}
+}
+
+// TokenList lists tokens.
+type TokenList struct {
+	Items []TokenInfo `json:"items"`
+}
+
+type listTokensInput struct {
+	User string `query:"user" doc:"Admins: only this user's tokens (default: everyone's). Others see only their own."`
+}
+
+type tokensOutput struct{ Body TokenList }
+
+func (s *server) listTokens(ctx context.Context, in *listTokensInput) (*tokensOutput, error) {
+	p := caller(ctx)
+	user := in.User
+	if !p.allowed(auth.PermAdmin) {
+		if user != "" && user != p.user.Name {
+			return nil, problem(http.StatusForbidden, "only admins list other users' tokens", ProblemDetail{Parameter: "user", Message: "not you"})
+		}
+		user = p.user.Name
+	}
+	ts, err := s.deps.Auth.Tokens(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	out := &tokensOutput{Body: TokenList{Items: make([]TokenInfo, 0, len(ts))}}
+	for _, t := range ts {
+		out.Body.Items = append(out.Body.Items, tokenInfo(t))
+	}
+	return out, nil
+}
+
+type createTokenInput struct {
+	Body struct {
+		Name      string     `json:"name" minLength:"1" maxLength:"200" doc:"What the token is for."`
+		Role      string     `json:"role,omitempty" enum:"admin,editor,responder,viewer,auditor" doc:"Default: the caller's role. At most what the caller may do."`
+		ExpiresAt *time.Time `json:"expiresAt,omitempty" doc:"When it stops working; default never."`
+	}
+}
+
+// NewToken is a created token with its secret, shown this once.
+type NewToken struct {
+	TokenInfo
+	Secret string `json:"secret" doc:"Send as Authorization: Bearer <secret>. It is not stored and cannot be shown again."`
+}
+
+type createTokenOutput struct{ Body NewToken }
+
+// createToken gives the caller a token for scripts. Its role must be one the caller's
+// effective role covers: a token cannot mint a more powerful token.
+func (s *server) createToken(ctx context.Context, in *createTokenInput) (*createTokenOutput, error) {
+	p := caller(ctx)
+	role := in.Body.Role
+	if role == "" {
+		role = p.role()
+	}
+	if !auth.Covers(p.role(), role) {
+		return nil, problem(http.StatusForbidden, fmt.Sprintf("a %s may not create a token with role %s", p.role(), role),
+			ProblemDetail{Pointer: "/role", Message: "more than you may do"})
+	}
+	if in.Body.ExpiresAt != nil && !in.Body.ExpiresAt.After(s.now()) {
+		return nil, badField("/expiresAt", "must be in the future")
+	}
+	secret, t, err := s.authn.NewToken(ctx, authActor(ctx), p.user, in.Body.Name, role, in.Body.ExpiresAt)
+	if errors.Is(err, auth.ErrRoleNotCovered) {
+		return nil, problem(http.StatusForbidden, err.Error(), ProblemDetail{Pointer: "/role", Message: "more than you may do"})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &createTokenOutput{Body: NewToken{TokenInfo: tokenInfo(t), Secret: secret}}, nil
+}
+
+type tokenIDInput struct {
+	ID string `path:"id" minLength:"1" maxLength:"64"`
+}
+
+// revokeToken revokes one of the caller's tokens, or anyone's for an admin. Someone else's
+// token answers 404, as an unknown one does, so ids cannot be probed.
+func (s *server) revokeToken(ctx context.Context, in *tokenIDInput) (*noContent, error) {
+	p := caller(ctx)
+	user := p.user.Name
+	if p.allowed(auth.PermAdmin) {
+		user = ""
+	}
+	ts, err := s.deps.Auth.Tokens(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range ts {
+		if t.ID == in.ID {
+			if err := s.deps.Auth.RevokeToken(ctx, authActor(ctx), t.ID); err != nil {
+				return nil, err
+			}
+			return &noContent{}, nil
+		}
+	}
+	return nil, problem(http.StatusNotFound, fmt.Sprintf("no token %q", in.ID))
+}

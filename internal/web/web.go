@@ -1,0 +1,123 @@
+// Package web is Perdura's HTTP face: the JSON API under /api/v1/ (described by the OpenAPI
+// 3.1 document it serves at /api/v1/openapi.json), health and readiness probes and
+// Prometheus metrics. Who may call what is decided per route from the permission table in
+// internal/auth; routes.go lists every route with the permission it needs.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	"github.com/danielgtaylor/huma/v2/adapters/humago"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/perdura/perdura/internal/audit"
+	"github.com/perdura/perdura/internal/auth"
+	"github.com/perdura/perdura/internal/catalog"
+)
+
+// Deps is what the handler serves from. Catalog, Auth and Audit are required; the rest have
+// defaults.
+type Deps struct {
+	Catalog *catalog.Catalog
+	Auth    auth.Store
+	Audit   audit.Store
+	Logger  *slog.Logger     // nil: discard
+	Now     func() time.Time // nil: time.Now; drives sessions, token expiry and the login limit
+	// Ready reports whether the server can serve (the database answers); nil: always ready.
+	Ready func(ctx context.Context) error
+	// Metrics is the registry /metrics serves; nil: a new one with the Go and process
+	// collectors. Never the global default registry, so that handlers in tests stay apart.
+	Metrics *prometheus.Registry
+
+	// SecureCookies marks the session cookie Secure even on plain HTTP requests: for a server
+	// behind a TLS-terminating proxy. Requests that arrive over TLS always get Secure.
+	SecureCookies bool
+	// BodyLimit caps a request body in bytes (0: 1 MiB); larger bodies get 413.
+	BodyLimit int64
+	// ApplyLimit caps the body of POST /api/v1/apply, a whole model folder (0: 32 MiB).
+	ApplyLimit int64
+	// AuthOptions tune logins, sessions and password hashing (see auth.Options).
+	AuthOptions auth.Options
+	// Version is reported in the OpenAPI document.
+	Version string
+}
+
+// server holds one handler's state; nothing in this package lives outside it.
+type server struct {
+	deps    Deps
+	authn   *auth.Authenticator
+	log     *slog.Logger
+	now     func() time.Time
+	api     huma.API
+	mux     *http.ServeMux
+	routes  []route
+	metrics *metrics
+	spec    []byte // the OpenAPI document, rendered once after every route is registered
+}
+
+// NewHandler returns the HTTP handler of the API, the probes and the metrics.
+func NewHandler(deps Deps) http.Handler { return newServer(deps) }
+
+func newServer(deps Deps) *server {
+	if deps.Catalog == nil || deps.Auth == nil || deps.Audit == nil {
+		panic("web.NewHandler: Catalog, Auth and Audit are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.BodyLimit <= 0 {
+		deps.BodyLimit = 1 << 20
+	}
+	if deps.ApplyLimit <= 0 {
+		deps.ApplyLimit = 32 << 20
+	}
+	if deps.Metrics == nil {
+		deps.Metrics = newRegistry()
+	}
+	if deps.Version == "" {
+		deps.Version = "dev"
+	}
+	ao := deps.AuthOptions
+	if ao.Now == nil {
+		ao.Now = deps.Now
+	}
+	s := &server{
+		deps:    deps,
+		authn:   auth.New(deps.Auth, ao),
+		log:     deps.Logger,
+		now:     deps.Now,
+		mux:     http.NewServeMux(),
+		metrics: newMetrics(deps.Metrics),
+	}
+	s.api = humago.New(s.mux, s.humaConfig())
+	s.api.UseMiddleware(s.authenticate)
+	s.routes = s.routeTable()
+	for _, r := range s.routes {
+		s.register(r)
+	}
+	s.spec = s.finishOpenAPI()
+	return s
+}
+
+// humaConfig is huma's default configuration less what Perdura does itself: the OpenAPI
+// document is served as a route of its own (so that the route test sees it), there is no
+// docs page loading scripts from elsewhere, no $schema links in bodies, and only JSON.
+func (s *server) humaConfig() huma.Config {
+	cfg := huma.DefaultConfig("Perdura API", s.deps.Version)
+	cfg.OpenAPIPath, cfg.DocsPath, cfg.SchemasPath = "", "", ""
+	cfg.CreateHooks = nil
+	cfg.Formats = map[string]huma.Format{"application/json": huma.DefaultJSONFormat, "json": huma.DefaultJSONFormat}
+	cfg.Transformers = []huma.Transformer{s.rewriteHumaErrors}
+	cfg.Info.Description = "Perdura's JSON API: the continuity model, its analysis, users, tokens and the audit trail. " +
+		"Errors are RFC 9457 problem documents (application/problem+json)."
+	return cfg
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.serve(w, r) }
