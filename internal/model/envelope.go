@@ -125,17 +125,24 @@ func (l *loader) document(file string, doc *yaml.Node) {
 	if name == "" {
 		return // reported as missing; an object without a name cannot be referred to
 	}
-	if !l.m.Add(obj) {
-		first, _ := l.m.Get(kind, name)
-		firstPos := first.Src().Fields["metadata.name"]
-		here := src.Fields["metadata.name"]
-		ref := kind.RefPrefix() + "/" + name
-		l.add(Problem{Pos: here, Object: ref, Rule: RuleDuplicate,
-			Msg: fmt.Sprintf("duplicate %s `%s`: already defined at %s", kind, name, posString(firstPos))})
-		l.add(Problem{Pos: firstPos, Object: ref, Rule: RuleDuplicate,
-			Msg: fmt.Sprintf("duplicate %s `%s`: defined again at %s", kind, name, posString(here))})
+	l.addObject(obj)
+}
+
+// addObject adds a decoded object to the model; a second object of a kind and name is left
+// out and reported at both places, so the user sees both whichever file they open.
+func (l *loader) addObject(obj Object) {
+	if l.m.Add(obj) {
 		return
 	}
+	kind, name := obj.Kind(), obj.Meta().Name
+	first, _ := l.m.Get(kind, name)
+	firstPos := first.Src().At("metadata.name")
+	here := obj.Src().At("metadata.name")
+	ref := Ref(obj)
+	l.add(Problem{Pos: here, Object: ref, Rule: RuleDuplicate,
+		Msg: fmt.Sprintf("duplicate %s `%s`: already defined at %s", kind, name, posString(firstPos))})
+	l.add(Problem{Pos: firstPos, Object: ref, Rule: RuleDuplicate,
+		Msg: fmt.Sprintf("duplicate %s `%s`: defined again at %s", kind, name, posString(here))})
 }
 
 // quoted shows a scalar as written, or says what was written instead.

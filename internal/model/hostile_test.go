@@ -37,7 +37,7 @@ func TestHostileInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
 			m, problems, err := LoadFS(fstest.MapFS{"m.yaml": {Data: []byte(c.data)}}, ".")
-			if d := time.Since(start); d > 5*time.Second {
+			if d := time.Since(start); d > 20*time.Second { // generous: the race detector and a shared machine are slow
 				t.Errorf("took %v", d)
 			}
 			if err != nil || m == nil {

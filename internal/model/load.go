@@ -10,8 +10,10 @@ import (
 	"path"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"go.yaml.in/yaml/v3"
@@ -26,6 +28,13 @@ type loader struct {
 	m      *Model
 	probs  Problems
 	fields map[reflect.Type][]fieldInfo
+	jobs   []fileJob // files found, read and decoded by decodeFiles
+}
+
+// fileJob is one model file to read.
+type fileJob struct {
+	fsys          fs.FS
+	name, display string
 }
 
 func newLoader() *loader {
@@ -64,6 +73,7 @@ func Load(paths ...string) (m *Model, problems Problems, err error) {
 			return l.m, nil, fmt.Errorf("read model %s: %w", p, err)
 		}
 	}
+	l.decodeFiles()
 	return l.finish()
 }
 
@@ -77,7 +87,35 @@ func LoadFS(fsys fs.FS, root string) (*Model, Problems, error) {
 	if err := l.loadTop(fsys, root, func(p string) string { return p }); err != nil {
 		return l.m, nil, fmt.Errorf("read model %s: %w", root, err)
 	}
+	l.decodeFiles()
 	return l.finish()
+}
+
+// decodeFiles reads and decodes the files found, several at a time: parsing is most of a
+// large estate's load time and files are independent. Each file gets its own loader; the
+// results are merged in file order, so the model and the problems do not depend on timing.
+func (l *loader) decodeFiles() {
+	results := make([]*loader, len(l.jobs))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, j := range l.jobs {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			fl := newLoader()
+			fl.loadFile(j.fsys, j.name, j.display)
+			results[i] = fl
+		}()
+	}
+	wg.Wait()
+	for _, fl := range results {
+		l.probs = append(l.probs, fl.probs...)
+		for _, o := range fl.m.Objects() {
+			l.addObject(o)
+		}
+	}
+	l.jobs = nil
 }
 
 func (l *loader) finish() (*Model, Problems, error) {
@@ -105,7 +143,7 @@ func (l *loader) loadTop(fsys fs.FS, root string, display func(string) string) e
 			}
 			f.Close()
 		}
-		l.loadFile(fsys, root, display(root))
+		l.jobs = append(l.jobs, fileJob{fsys, root, display(root)})
 		return nil
 	}
 	return fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
@@ -128,7 +166,7 @@ func (l *loader) loadTop(fsys fs.FS, root string, display func(string) string) e
 		if ext := path.Ext(p); ext != ".yaml" && ext != ".yml" {
 			return nil
 		}
-		l.loadFile(fsys, p, display(p))
+		l.jobs = append(l.jobs, fileJob{fsys, p, display(p)})
 		return nil
 	})
 }

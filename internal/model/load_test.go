@@ -391,6 +391,22 @@ func TestLoadFS(t *testing.T) {
 	if len(problems) != 1 || problems[0] != want {
 		t.Errorf("problems: got %v, want [%v]", problems, want)
 	}
+	// Duplicates across files are found after the files are decoded in parallel.
+	fsys["org/z.yaml"] = &fstest.MapFile{Data: []byte("apiVersion: perdura/v1\nkind: Site\nmetadata: {name: a}\nspec: {}\n")}
+	_, problems, _ = LoadFS(fsys, "org")
+	var got []string
+	for _, p := range problems {
+		if p.Rule == RuleDuplicate {
+			got = append(got, p.Error())
+		}
+	}
+	wantDup := []string{
+		"org/a.yaml:3:12: duplicate Site `a`: defined again at org/z.yaml:3:12 [duplicate-name]",
+		"org/z.yaml:3:12: duplicate Site `a`: already defined at org/a.yaml:3:12 [duplicate-name]",
+	}
+	if strings.Join(got, "\n") != strings.Join(wantDup, "\n") {
+		t.Errorf("duplicates: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantDup, "\n"))
+	}
 	if _, _, err := LoadFS(fsys, "missing"); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing root: got %v, want an error naming it", err)
 	}
