@@ -14,7 +14,21 @@ import (
 // critical services, redundancy groups that one failure defeats, and targets that a single
 // failure breaks.
 func (c *checker) graph() {
+	est := c.opt.Estate
+	if est == nil {
+		est = c.g.Estate(context.Background())
+	}
+	// The estate report has the single points of failure of every function and tier 0-1
+	// service already (objects it does not list have none): seed the memo with them.
 	spofs := map[string][]string{}
+	for _, s := range c.m.Services {
+		if s.Spec.Tier != nil && *s.Spec.Tier <= 1 {
+			spofs[model.Ref(s)] = nil
+		}
+	}
+	for _, sp := range est.SPOFs {
+		spofs[sp.Object] = sp.Causes
+	}
 	for _, s := range c.m.Services {
 		if s.Spec.Tier == nil || *s.Spec.Tier > 1 {
 			continue
@@ -37,7 +51,7 @@ func (c *checker) graph() {
 			c.groups(spofs, s, fmt.Sprintf("spec.dependsOn[%d]", i), &s.Spec.DependsOn[i])
 		}
 	}
-	c.worst()
+	c.worst(est)
 }
 
 // spofs memoises the analysis's single points of failure of an object.
@@ -105,11 +119,8 @@ func (c *checker) redundancy(memo map[string][]string, s *model.Service, path, w
 }
 
 // worst reports services and functions whose worst single failure breaks their target.
-func (c *checker) worst() {
-	est := c.opt.Estate
-	if est == nil {
-		est = c.g.Estate(context.Background())
-	}
+func (c *checker) worst(est *analysis.Estate) {
+	impacts := map[string]*analysis.Impact{} // by cause: many misses share a few causes (hubs, sites)
 	for _, w := range est.Worst {
 		if w.Meets == nil || *w.Meets || w.Cause == nil || w.TargetSeconds == nil {
 			continue
@@ -123,7 +134,7 @@ func (c *checker) worst() {
 		if w.Recoverable && w.UpSeconds != nil {
 			how = "for " + seconds(*w.UpSeconds)
 		}
-		path := c.criticalPath(cause, w.Object)
+		path := c.criticalPath(impacts, cause, w.Object)
 		switch o.(type) {
 		case *model.Service:
 			c.add(Warning, "rto-unmet", o, "spec.targets.rto",
@@ -137,8 +148,32 @@ func (c *checker) worst() {
 	}
 }
 
-// criticalPath asks the analysis how a single failure (a `kind/name` ref) reaches an object.
-func (c *checker) criticalPath(cause, object string) string {
+// criticalPath asks the analysis how a single failure (a `kind/name` ref) reaches an object,
+// computing each cause's impact once.
+func (c *checker) criticalPath(impacts map[string]*analysis.Impact, cause, object string) string {
+	im, ok := impacts[cause]
+	if !ok {
+		im = c.impactOf(cause)
+		impacts[cause] = im
+	}
+	if im == nil {
+		return "unknown"
+	}
+	kind, name, _ := strings.Cut(object, "/")
+	list := im.Services
+	if kind == "function" {
+		list = im.Functions
+	}
+	for _, o := range list {
+		if o.Name == name {
+			return strings.Join(o.CriticalPath, " -> ")
+		}
+	}
+	return "unknown"
+}
+
+// impactOf is the impact of one object's failure, nil if the analysis cannot say.
+func (c *checker) impactOf(cause string) *analysis.Impact {
 	var f analysis.Failure
 	kind, name, _ := strings.Cut(cause, "/")
 	switch kind {
@@ -151,17 +186,7 @@ func (c *checker) criticalPath(cause, object string) string {
 	}
 	im, err := c.g.Impact(f)
 	if err != nil {
-		return "unknown"
+		return nil
 	}
-	kind, name, _ = strings.Cut(object, "/")
-	list := im.Services
-	if kind == "function" {
-		list = im.Functions
-	}
-	for _, o := range list {
-		if o.Name == name {
-			return strings.Join(o.CriticalPath, " -> ")
-		}
-	}
-	return "unknown"
+	return im
 }
