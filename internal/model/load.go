@@ -65,6 +65,11 @@ func Load(paths ...string) (m *Model, problems Problems, err error) {
 			}
 			display = func(string) string { return p }
 			if err := l.loadTop(os.DirFS(dir), base, display); err != nil {
+				// The error names the file relative to its folder; name it as the user did.
+				var pe *fs.PathError
+				if errors.As(err, &pe) {
+					err = &fs.PathError{Op: pe.Op, Path: p, Err: pe.Err}
+				}
 				return l.m, nil, fmt.Errorf("read model: %w", err)
 			}
 			continue
