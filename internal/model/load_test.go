@@ -344,6 +344,24 @@ func TestLoadPaths(t *testing.T) {
 			t.Errorf("order: got %v, want %s", got, want)
 		}
 	})
+	t.Run("a folder named like a model file is not read", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.Mkdir(filepath.Join(dir, "target"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		link := filepath.Join(dir, "link.yaml")
+		if err := os.Symlink(filepath.Join(dir, "target"), link); err != nil {
+			t.Skipf("no symlinks here: %v", err)
+		}
+		_, problems, err := Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := Problem{Pos: Pos{File: link}, Rule: RuleFile, Msg: "not a regular file"}
+		if len(problems) != 1 || problems[0] != want {
+			t.Errorf("got %v, want [%v]", problems, want)
+		}
+	})
 	t.Run("large file refused without reading it", func(t *testing.T) {
 		dir := t.TempDir()
 		big := filepath.Join(dir, "big.yaml")
