@@ -141,3 +141,15 @@ func (d *Date) UnmarshalText(b []byte) error {
 	d.Time = t
 	return nil
 }
+
+// MarshalJSON writes the date as "YYYY-MM-DD". Without it, time.Time's MarshalJSON, promoted
+// through the embedding, would win over MarshalText and write a timestamp.
+func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// UnmarshalJSON reads "YYYY-MM-DD".
+func (d *Date) UnmarshalJSON(b []byte) error {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return errors.New("expected a date such as 2026-05-01")
+	}
+	return d.UnmarshalText(b[1 : len(b)-1])
+}

@@ -1,6 +1,9 @@
 package model
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 func TestDurationRoundTrip(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
@@ -24,5 +27,23 @@ func TestDurationRoundTrip(t *testing.T) {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) accepted a malformed duration", bad)
 		}
+	}
+}
+
+func TestDateJSON(t *testing.T) {
+	var d Date
+	if err := d.UnmarshalText([]byte("2026-05-01")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(struct {
+		D Date  `json:"d"`
+		P *Date `json:"p"`
+	}{d, &d})
+	if got, want := string(b), `{"d":"2026-05-01","p":"2026-05-01"}`; err != nil || got != want {
+		t.Errorf("json = %s, %v; want %s", got, err, want)
+	}
+	var back Date
+	if err := json.Unmarshal([]byte(`"2026-05-01"`), &back); err != nil || !back.Equal(d.Time) {
+		t.Errorf("round trip: %v, %v", back, err)
 	}
 }

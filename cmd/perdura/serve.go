@@ -1,0 +1,239 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/perdura/perdura/examples"
+	"github.com/perdura/perdura/internal/auth"
+	"github.com/perdura/perdura/internal/catalog"
+	"github.com/perdura/perdura/internal/sqlstore"
+	"github.com/perdura/perdura/internal/web"
+)
+
+// serveOptions are the flags serve and demo share.
+type serveOptions struct {
+	addr, dsn, tlsCert, tlsKey, logFormat, logLevel string
+	secureCookies                                   bool
+}
+
+func (o *serveOptions) flags(c *cobra.Command, withDB bool) {
+	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8080", "the address to listen on (port 0 picks a free one)")
+	if withDB {
+		dbFlag(c, &o.dsn)
+	}
+	c.Flags().StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate file (with --tls-key)")
+	c.Flags().StringVar(&o.tlsKey, "tls-key", "", "the private key file of --tls-cert")
+	c.Flags().BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure on plain HTTP (behind a TLS-terminating proxy)")
+	c.Flags().StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	c.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+func newServeCmd(e *env) *cobra.Command {
+	var o serveOptions
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the web UI and the JSON API",
+		Long: `Serve runs the Perdura server on an embedded SQLite database (the default, in the data
+directory) or a PostgreSQL database (--db postgres://...), which several servers may share.
+Migrations are applied on start. Create the first admin with 'perdura user add NAME --role admin'.
+
+The server stops gracefully on SIGINT or SIGTERM, finishing the requests in flight.`,
+		Example: "  perdura serve --addr :8080\n  PERDURA_DB=postgres://perdura@db.internal/perdura perdura serve",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := o.logger(cmd, e)
+			if err != nil {
+				return err
+			}
+			st, err := openStore(cmd.Context(), e, o.dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			return serve(cmd.Context(), e, log, st, o, nil)
+		},
+	}
+	o.flags(c, true)
+	return c
+}
+
+func newDemoCmd(e *env) *cobra.Command {
+	var o serveOptions
+	var keep string
+	c := &cobra.Command{
+		Use:   "demo",
+		Short: "Serve a fresh Perdura holding the demo organisation, Northwind Retail",
+		Long: `Demo starts a server on a fresh embedded database that holds the demo organisation (the
+model in examples/, embedded in the binary) and a demo admin, whose password it prints once.
+The database lives in a temporary folder removed on exit, unless --keep names a file.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := o.logger(cmd, e)
+			if err != nil {
+				return err
+			}
+			dsn := keep
+			if dsn == "" {
+				dir, err := os.MkdirTemp("", "perdura-demo-")
+				if err != nil {
+					return cannot("temporary folder: %v", err)
+				}
+				defer os.RemoveAll(dir)
+				dsn = dir + "/demo.db"
+			} else if _, err := os.Stat(dsn); err == nil {
+				return cannot("--keep %s: the file exists; the demo starts from a fresh database", dsn)
+			}
+			st, err := openStore(cmd.Context(), e, dsn)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			password, err := seedDemo(cmd.Context(), st)
+			if err != nil {
+				return err
+			}
+			return serve(cmd.Context(), e, log, st, o, func(url string) {
+				fmt.Fprintf(e.stdout, "\nPerdura demo: Northwind Retail, a mid-size online retailer\n")
+				fmt.Fprintf(e.stdout, "  open      %s\n  user      admin\n  password  %s   (shown once)\n\n", url, password)
+			})
+		},
+	}
+	o.flags(c, false)
+	c.Flags().StringVar(&keep, "keep", "", "keep the demo database in this new SQLite file instead of a temporary one")
+	return c
+}
+
+// seedDemo stores the embedded demo organisation and creates the demo admin.
+func seedDemo(ctx context.Context, st *sqlstore.Store) (password string, err error) {
+	var files []catalog.File
+	err = fs.WalkDir(examples.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(examples.FS, p)
+		if err != nil {
+			return err
+		}
+		files = append(files, catalog.File{Path: "examples/" + p, Content: b})
+		return nil
+	})
+	if err != nil {
+		return "", cannot("read the embedded demo: %v", err)
+	}
+	actor := catalog.Actor{User: "demo", Door: catalog.DoorFile}
+	if _, err := catalog.New(st).Apply(ctx, actor, "demo", files, false); err != nil {
+		return "", cannot("store the demo organisation: %v", err)
+	}
+	if password, err = auth.GeneratePassword(); err != nil {
+		return "", err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return "", err
+	}
+	u := auth.User{Name: "admin", DisplayName: "Demo admin", Role: auth.RoleAdmin, PasswordHash: hash}
+	if err := st.CreateUser(ctx, auth.Actor{User: "demo", Door: catalog.DoorCLI}, u); err != nil {
+		return "", cannot("create the demo admin: %v", err)
+	}
+	return password, nil
+}
+
+func (o *serveOptions) logger(c *cobra.Command, e *env) (*slog.Logger, error) {
+	if err := oneOf(c, "log-format", o.logFormat, "text", "json"); err != nil {
+		return nil, err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
+		return nil, cannot("%s %q: expected debug, info, warn or error", flagLabel(c, "log-level"), o.logLevel)
+	}
+	ho := &slog.HandlerOptions{Level: level}
+	if o.logFormat == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, ho)), nil
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, ho)), nil
+}
+
+// serve listens, then serves until ctx ends, then shuts down gracefully. ready is told the
+// URL once the listener is open (the demo prints its login there).
+func serve(ctx context.Context, e *env, log *slog.Logger, st *sqlstore.Store, o serveOptions, ready func(url string)) error {
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return cannot("--tls-cert and --tls-key go together")
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return cannot("listen on %s: %v", o.addr, err)
+	}
+	scheme := "http"
+	if o.tlsCert != "" {
+		scheme = "https"
+	}
+	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
+	h := web.NewHandler(web.Deps{
+		Catalog: catalog.New(st), Auth: st, Audit: st, Logger: log,
+		Ready: st.Ping, SecureCookies: o.secureCookies, Version: version(),
+	})
+	srv := &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	log.Info("perdura serving", "url", url, "database", st.Engine())
+	fmt.Fprintf(e.stdout, "perdura: serving %s\n", url)
+	if ready != nil {
+		ready(url)
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		if o.tlsCert != "" {
+			err = srv.ServeTLS(ln, o.tlsCert, o.tlsKey)
+		} else {
+			err = srv.Serve(ln)
+		}
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	})
+	g.Go(func() error { // sessions expire in the database too, not only in the cookie
+		t := time.NewTicker(10 * time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-gctx.Done():
+				return nil
+			case now := <-t.C:
+				if n, err := st.DeleteExpiredSessions(gctx, now); err != nil {
+					log.Warn("delete expired sessions", "err", err)
+				} else if n > 0 {
+					log.Debug("deleted expired sessions", "count", n)
+				}
+			}
+		}
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		log.Info("perdura shutting down: finishing requests in flight")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	if err := g.Wait(); err != nil {
+		return cannot("serve: %v", err)
+	}
+	return nil
+}
