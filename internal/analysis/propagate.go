@@ -103,57 +103,50 @@ func (g *Graph) propagate(sc *scratch, seeds []int32) {
 		sc.mark(s, fInF)
 		push(s)
 	}
+	nReal := int32(g.nReal)
 	for r := lo; r <= hi; r++ {
 		b := sc.buckets[r]
 		for _, v := range b {
 			if !g.eval(sc, v) {
 				continue
 			}
+			// A real parent is down as soon as one hard child is, and back with the last of
+			// them: fold this child in now, so evaluating the parent needs no scan of its
+			// children. Groups count their members when evaluated.
+			up, bd := sc.up[v], sc.flag[v]&fBDown
 			for e := g.hardStart[v]; e < g.hardStart[v+1]; e++ {
-				push(g.hardPar[e])
+				p := g.hardPar[e]
+				if p < nReal {
+					if sc.flag[p] == 0 {
+						sc.touched = append(sc.touched, p)
+					}
+					sc.flag[p] |= fDown | bd
+					if up > sc.up[p] {
+						sc.up[p] = up
+					}
+				}
+				push(p)
 			}
 		}
 		sc.buckets[r] = b[:0]
 	}
 }
 
-// eval applies MODEL.md's up(n) to one node from its children's current state, reporting
+// eval applies MODEL.md's up(n) to one node once everything it needs is settled, reporting
 // whether the node is down.
 func (g *Graph) eval(sc *scratch, v int32) bool {
-	lo, hi := g.childStart[v], g.childStart[v+1]
-	if g.kind[v] != kindGroup {
-		var up int64
-		down, bdown := false, false
+	if int(v) < g.nReal {
+		// Real node: its hard children already folded their state in (see propagate).
 		if sc.flag[v]&fInF != 0 {
-			down, bdown = true, true
-			up = g.own(sc, v)
-		}
-		for e := lo; e < hi; e++ {
-			c := g.child[e]
-			f := sc.flag[c]
-			if f&fDown == 0 || g.childSoft[e] {
-				continue
-			}
-			down = true
-			if f&fBDown != 0 {
-				bdown = true
-			}
-			if sc.up[c] > up {
-				up = sc.up[c]
-			}
-		}
-		if !down {
-			return false
-		}
-		sc.up[v] = up
-		if bdown {
 			sc.flag[v] |= fDown | fBDown
-		} else {
-			sc.flag[v] |= fDown
+			if own := g.own(sc, v); own > sc.up[v] {
+				sc.up[v] = own
+			}
 		}
-		return true
+		return sc.flag[v]&fDown != 0
 	}
 
+	lo, hi := g.childStart[v], g.childStart[v+1]
 	gi := int(v) - g.nReal
 	k := int(g.need[gi])
 	lost := false
