@@ -219,7 +219,9 @@ func (s *server) cookie(info *reqInfo, value string, expires time.Time) http.Coo
 	if value == "" {
 		c.MaxAge = -1
 	} else {
-		c.Expires = expires.UTC()
+		// Max-Age rather than Expires: relative to the browser's clock, so a skewed clock
+		// on either side neither keeps a dead cookie nor drops a live one.
+		c.MaxAge = max(1, int(expires.Sub(s.now()).Seconds()))
 	}
 	return c
 }

@@ -57,6 +57,20 @@ type server struct {
 	routes  []route
 	metrics *metrics
 	spec    []byte // the OpenAPI document, rendered once after every route is registered
+	// served lists every pattern registered on mux, as huma registered it: the OpenAPI test
+	// compares it with the document, so nothing is served that the document does not show.
+	served []string
+}
+
+// recordingMux is the ServeMux as huma sees it, noting each pattern huma registers.
+type recordingMux struct {
+	*http.ServeMux
+	s *server
+}
+
+func (m recordingMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	m.s.served = append(m.s.served, pattern)
+	m.ServeMux.HandleFunc(pattern, h)
 }
 
 // NewHandler returns the HTTP handler of the API, the probes and the metrics.
@@ -96,7 +110,7 @@ func newServer(deps Deps) *server {
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(deps.Metrics),
 	}
-	s.api = humago.New(s.mux, s.humaConfig())
+	s.api = humago.New(recordingMux{s.mux, s}, s.humaConfig())
 	s.api.UseMiddleware(s.authenticate)
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
