@@ -115,6 +115,28 @@ func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
 
+// valueFields are the fields whose value's own position validation reports at (a dangling
+// `plan: x`, a bad `tier`). Only they are recorded: positions are most of a loaded model's
+// memory, and a list item's position is already its Fields entry.
+func valueField(name string) bool {
+	switch name {
+	case "name", "owner", "deputy", "plan", "team", "approvedBy", "tier", "sites", "mode", "failover",
+		"lossPerHour", "after", "level", "fails", "frequency", "id", "role":
+		return true
+	}
+	return false
+}
+
+// intern returns one shared copy of a field path: the same paths recur in every object,
+// and a large estate keeps millions of them.
+func (l *loader) intern(s string) string {
+	if c, ok := l.paths[s]; ok {
+		return c
+	}
+	l.paths[s] = s
+	return s
+}
+
 func joinPath(path, name string) string {
 	if path == "" {
 		return name
@@ -126,7 +148,11 @@ func joinPath(path, name string) string {
 // decoded, which lets messages name what a list holds ("a list of service names").
 func (d *docDecoder) decode(n *yaml.Node, v reflect.Value, path, field string, depth int) {
 	n = resolve(n)
-	d.vals[path] = d.pos(n)
+	if valueField(field) {
+		if p := d.pos(n); d.src.Fields[path] != p {
+			d.vals[path] = p
+		}
+	}
 	if depth > maxDepth {
 		d.report(n, RuleSyntax, "nesting deeper than %d levels", maxDepth)
 		return
@@ -201,7 +227,7 @@ func (d *docDecoder) decodeSlice(n *yaml.Node, v reflect.Value, path, field stri
 	}
 	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 	for i, item := range n.Content {
-		p := fmt.Sprintf("%s[%d]", path, i)
+		p := d.l.intern(path + "[" + strconv.Itoa(i) + "]")
 		d.src.Fields[p] = d.pos(item)
 		if isNull(resolve(item)) {
 			d.report(item, RuleValue, "empty item in `%s`", field)
@@ -220,7 +246,7 @@ func (d *docDecoder) decodeMap(n *yaml.Node, v reflect.Value, path, field string
 	}
 	m := reflect.MakeMap(t)
 	for _, kv := range d.pairs(n, path) {
-		p := joinPath(path, kv.key.Value)
+		p := d.l.intern(joinPath(path, kv.key.Value))
 		d.src.Fields[p] = d.pos(kv.key)
 		e := reflect.New(t.Elem()).Elem()
 		d.decode(kv.val, e, p, kv.key.Value, depth+1)
@@ -307,7 +333,7 @@ func (d *docDecoder) decodeStruct(n *yaml.Node, v reflect.Value, path, field str
 			continue
 		}
 		present[name] = kv.key
-		p := joinPath(path, name)
+		p := d.l.intern(joinPath(path, name))
 		d.src.Fields[p] = d.pos(kv.key)
 		fv := v.FieldByIndex(fi.index)
 		d.decode(kv.val, fv, p, name, depth+1)

@@ -115,7 +115,7 @@ func (l *loader) document(file string, doc *yaml.Node) {
 	meta := obj.Meta()
 	name := meta.Name
 	if name != "" && !validName(name) {
-		l.add(Problem{Pos: d.vals["metadata.name"], Object: d.obj, Rule: RuleNameInvalid,
+		l.add(Problem{Pos: src.valueAt("metadata.name"), Object: d.obj, Rule: RuleNameInvalid,
 			Msg: fmt.Sprintf("invalid name `%s`: a name is 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit", truncate(name))})
 	}
 	if _, hasMeta := src.Fields["metadata"]; hasMeta && ownedKind(kind) && meta.Owner == "" {

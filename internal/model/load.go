@@ -28,7 +28,8 @@ type loader struct {
 	m      *Model
 	probs  Problems
 	fields map[reflect.Type][]fieldInfo
-	jobs   []fileJob // files found, read and decoded by decodeFiles
+	paths  map[string]string // interned field paths
+	jobs   []fileJob         // files found, read and decoded by decodeFiles
 }
 
 // fileJob is one model file to read.
@@ -41,6 +42,7 @@ func newLoader() *loader {
 	return &loader{
 		m:      &Model{},
 		fields: make(map[reflect.Type][]fieldInfo),
+		paths:  make(map[string]string),
 	}
 }
 
