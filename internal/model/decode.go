@@ -167,7 +167,7 @@ func (d *docDecoder) decode(n *yaml.Node, v reflect.Value, path, field string, d
 		return
 	case t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(textUnmarshalerType):
 		if n.Kind != yaml.ScalarNode {
-			d.report(n, RuleType, "expected %s, got %s", describe(t, field), nodeNoun(n))
+			d.report(n, RuleType, "expected %s for `%s`, got %s", describe(t, field), field, nodeNoun(n))
 			return
 		}
 		if err := v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText([]byte(n.Value)); err != nil {
