@@ -29,7 +29,7 @@ func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, h *head, actor, doo
 
 // AppendAudit adds one entry in a transaction of its own (logins, logouts).
 func (s *Store) AppendAudit(ctx context.Context, actor, door, remote, action, target, detail string) error {
-	return s.write(ctx, func(tx *sql.Tx, h *head) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		return s.appendAudit(ctx, tx, h, actor, door, remote, action, target, detail, s.now())
 	})
 }

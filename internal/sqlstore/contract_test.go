@@ -72,6 +72,7 @@ func runContract(t *testing.T, open func(t *testing.T) *Store) {
 		{"List", testList},
 		{"GenerationAcrossHandles", testGenerationAcrossHandles},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"ConcurrentFailures", testConcurrentFailures},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
 		{"Tokens", testTokens},
@@ -466,6 +467,63 @@ func testConcurrentWriters(t *testing.T, s *Store) {
 	}
 	if got := auditCount(t, s); got != writers*writes {
 		t.Errorf("audit entries = %d, want %d", got, writers*writes)
+	}
+}
+
+// testConcurrentFailures has writes that succeed, conflict and are refused by their check
+// arrive together, so that they share transactions: each failure must be undone alone.
+func testConcurrentFailures(t *testing.T, s *Store) {
+	const n = 30
+	ctx := context.Background()
+	refused := errors.New("refused")
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	results := map[string]int{}
+	for i := range n {
+		wg.Go(func() {
+			var err error
+			switch i % 3 {
+			case 0: // each its own object: succeeds
+				_, err = s.Write(ctx, api, "object.create", []catalog.Change{put(model.KindService, fmt.Sprint("own-", i), rev(0))}, nil)
+			case 1: // all the same object: one succeeds, the others conflict
+				_, err = s.Write(ctx, api, "object.create", []catalog.Change{put(model.KindService, "contested", rev(0))}, nil)
+			case 2: // refused by the check
+				_, err = s.Write(ctx, api, "object.create", []catalog.Change{put(model.KindService, fmt.Sprint("refused-", i), nil)},
+					func([]catalog.Object) error { return refused })
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				results["ok"]++
+			case errors.Is(err, catalog.ErrConflict):
+				results["conflict"]++
+			case err == refused:
+				results["refused"]++
+			default:
+				t.Errorf("write %d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	want := map[string]int{"ok": n/3 + 1, "conflict": n/3 - 1, "refused": n / 3}
+	if fmt.Sprint(results) != fmt.Sprint(want) {
+		t.Errorf("results = %v, want %v", results, want)
+	}
+	all, err := s.AllObjects(ctx)
+	if err != nil || len(all) != n/3+1 {
+		t.Errorf("objects = %d (%v), want %d", len(all), err, n/3+1)
+	}
+	for _, o := range all {
+		if strings.HasPrefix(o.Name, "refused-") || o.Revision != 1 {
+			t.Errorf("stored %s at revision %d, want only accepted objects at revision 1", o.Name, o.Revision)
+		}
+	}
+	if got := generation(t, s); got != n/3+1 {
+		t.Errorf("generation = %d, want %d", got, n/3+1)
+	}
+	if got := auditCount(t, s); got != n/3+1 {
+		t.Errorf("audit entries = %d, want %d", got, n/3+1)
 	}
 }
 

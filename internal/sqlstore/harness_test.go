@@ -93,7 +93,7 @@ func TestSQLite(t *testing.T) {
 func TestPostgres(t *testing.T) {
 	t.Parallel()
 	postgresURL(t)
-	runContract(t, func(t *testing.T) *Store { return openPostgresStore(t) })
+	runContract(t, func(t *testing.T) *Store { return openPostgresStore(t, WithPostgresConns(8)) })
 }
 
 // reopen opens a second handle on s's database, as a second perdura process would.

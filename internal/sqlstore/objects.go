@@ -294,7 +294,7 @@ func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, chang
 		seen[k] = true
 	}
 	var written []catalog.Object
-	err := s.write(ctx, func(tx *sql.Tx, h *head) error {
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		now := s.now().UTC().Truncate(time.Microsecond)
 		written = make([]catalog.Object, 0, len(changes))
 		for _, c := range changes {
@@ -342,32 +342,35 @@ func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, chang
 // that a deleted and recreated object never reuses a number.
 func (s *Store) prepareChange(ctx context.Context, tx *sql.Tx, a catalog.Actor, c catalog.Change, now time.Time) (catalog.Object, error) {
 	r := ref(c.Kind, c.Name)
-	cur, err := scanObject(tx.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE kind = $1 AND name = $2`, string(c.Kind), c.Name))
-	exists := err == nil
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	// One round trip for the stored object's revision and source and the last revision number
+	// ever given, while the write lock is held.
+	var last int64
+	var curRev sql.NullInt64
+	var curSource sql.NullString
+	if err := tx.QueryRowContext(ctx, `SELECT
+			(SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE kind = $1 AND name = $2),
+			o.revision, o.source
+		FROM (SELECT 1 AS one) AS one LEFT JOIN objects o ON o.kind = $1 AND o.name = $2`,
+		string(c.Kind), c.Name).Scan(&last, &curRev, &curSource); err != nil {
 		return catalog.Object{}, fmt.Errorf("read %s: %w", r, err)
 	}
+	exists := curRev.Valid
 	if c.IfRevision != nil {
 		want := *c.IfRevision
 		switch {
 		case want == 0 && exists:
-			return catalog.Object{}, fmt.Errorf("%w: %s already exists (revision %d)", catalog.ErrConflict, r, cur.Revision)
+			return catalog.Object{}, fmt.Errorf("%w: %s already exists (revision %d)", catalog.ErrConflict, r, curRev.Int64)
 		case want > 0 && !exists:
 			return catalog.Object{}, fmt.Errorf("%w: %s does not exist (expected revision %d)", catalog.ErrConflict, r, want)
-		case want > 0 && cur.Revision != want:
-			return catalog.Object{}, fmt.Errorf("%w: %s is at revision %d, not %d", catalog.ErrConflict, r, cur.Revision, want)
+		case want > 0 && curRev.Int64 != want:
+			return catalog.Object{}, fmt.Errorf("%w: %s is at revision %d, not %d", catalog.ErrConflict, r, curRev.Int64, want)
 		}
 	}
-	if exists && cur.Source != "" && cur.Source != c.Source && !c.Force {
-		return catalog.Object{}, fmt.Errorf("%w: %s is managed by source %q", catalog.ErrManaged, r, cur.Source)
+	if exists && curSource.String != "" && curSource.String != c.Source && !c.Force {
+		return catalog.Object{}, fmt.Errorf("%w: %s is managed by source %q", catalog.ErrManaged, r, curSource.String)
 	}
 	if c.Document == nil && !exists {
 		return catalog.Object{}, fmt.Errorf("delete %s: %w", r, catalog.ErrNotFound)
-	}
-	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(revision), 0) FROM revisions WHERE kind = $1 AND name = $2`,
-		string(c.Kind), c.Name).Scan(&last); err != nil {
-		return catalog.Object{}, fmt.Errorf("revisions of %s: %w", r, err)
 	}
 	return catalog.Object{
 		Kind: c.Kind, Name: c.Name, Revision: last + 1, Source: c.Source,

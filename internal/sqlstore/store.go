@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/perdura/perdura/internal/audit"
@@ -49,6 +50,11 @@ type Store struct {
 	r   *sql.DB
 	now func() time.Time
 	dsn string // what Open was given, so tests can open a second handle on the same database
+
+	writes     chan *writeReq // to the writer goroutine, runWrites
+	stop       chan struct{}  // closed by Close
+	writerDone chan struct{}  // closed when runWrites returns
+	closeOnce  sync.Once
 }
 
 // Option configures Open.
@@ -87,7 +93,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.dsn = dsn
+	s.dsn, s.stop = dsn, make(chan struct{})
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -96,6 +102,8 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	s.writes, s.writerDone = make(chan *writeReq), make(chan struct{})
+	go s.runWrites()
 	return s, nil
 }
 
@@ -163,8 +171,15 @@ func openSQLite(path string, o options) (*Store, error) {
 	return &Store{engine: EngineSQLite, w: w, r: r, now: o.now}, nil
 }
 
-// Close releases the database handles.
+// Close waits for the write in progress, refuses further writes and releases the database
+// handles.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		close(s.stop)
+		if s.writerDone != nil {
+			<-s.writerDone
+		}
+	})
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
@@ -197,14 +212,82 @@ type head struct {
 	dirty      bool
 }
 
-// write runs fn in a write transaction that holds the cross-process write lock: on PostgreSQL
-// the store_state row locked FOR UPDATE, on SQLite the database's write lock taken by BEGIN
-// IMMEDIATE. Model writes and audit appends both go through it, so the audit chain has one
-// order and every entry is sealed with the hash of the entry really before it.
-func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, h *head) error) error {
+// writeFunc is one write: statements on tx under the write lock, with h the chain's head.
+type writeFunc func(ctx context.Context, tx *sql.Tx, h *head) error
+
+type writeReq struct {
+	ctx  context.Context
+	fn   writeFunc
+	done chan error
+}
+
+// maxBatch bounds how many writes share one transaction.
+const maxBatch = 64
+
+// errClosed answers writes to a closed store.
+var errClosed = errors.New("store is closed")
+
+// write runs fn under the cross-process write lock and returns once its transaction has
+// committed (or fn failed). Model writes and audit appends all go through it, so the audit
+// chain has one order and every entry is sealed with the hash of the entry really before it.
+func (s *Store) write(ctx context.Context, fn writeFunc) error {
+	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	select {
+	case s.writes <- req:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.stop:
+		return errClosed
+	}
+	// Once queued, wait whatever ctx says: the write may commit, and its caller must not be
+	// told otherwise.
+	return <-req.done
+}
+
+// runWrites is the store's one writer. It takes the writes queued while the previous
+// transaction committed and runs them in one transaction, so that the write lock is held for
+// one commit (one fsync on PostgreSQL) per batch rather than per write: group commit, which is
+// what lets serialised writes keep up with many clients.
+func (s *Store) runWrites() {
+	defer close(s.writerDone)
+	for {
+		var batch []*writeReq
+		select {
+		case r := <-s.writes:
+			batch = append(batch, r)
+		case <-s.stop:
+			return
+		}
+	drain:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-s.writes:
+				batch = append(batch, r)
+			default:
+				break drain
+			}
+		}
+		s.commitBatch(batch)
+	}
+}
+
+// commitBatch runs a batch of writes in one transaction that holds the write lock: on
+// PostgreSQL the store_state row locked FOR UPDATE, on SQLite the database's write lock taken
+// by BEGIN IMMEDIATE. When the batch has several writes, each runs under a savepoint, so that
+// one that fails (a conflict, a refused check) is undone alone and answered with its error.
+// Statements run under the writer's own context: one client going away must not abort the
+// transaction the others share.
+func (s *Store) commitBatch(batch []*writeReq) {
+	ctx := context.Background()
+	fail := func(reqs []*writeReq, err error) {
+		for _, r := range reqs {
+			r.done <- err
+		}
+	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin write: %w", err)
+		fail(batch, fmt.Errorf("begin write: %w", err))
+		return
 	}
 	defer tx.Rollback()
 	q := `SELECT generation, audit_seq, audit_head FROM store_state WHERE id = 1`
@@ -213,21 +296,60 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx, h *head) error) e
 	}
 	var h head
 	if err := tx.QueryRowContext(ctx, q).Scan(&h.generation, &h.seq, &h.hash); err != nil {
-		return fmt.Errorf("lock store state: %w", err)
+		fail(batch, fmt.Errorf("lock store state: %w", err))
+		return
 	}
-	if err := fn(tx, &h); err != nil {
-		return err
+	multi := len(batch) > 1
+	var done []*writeReq
+	for i, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- err
+			continue
+		}
+		if !multi {
+			if err := r.fn(ctx, tx, &h); err != nil {
+				r.done <- err
+				return
+			}
+			done = append(done, r)
+			break
+		}
+		saved := h
+		if _, err := tx.ExecContext(ctx, `SAVEPOINT write`); err != nil {
+			fail(append(done, batch[i:]...), fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		if err := r.fn(ctx, tx, &h); err != nil {
+			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT write`); rerr != nil {
+				r.done <- err
+				fail(append(done, batch[i+1:]...), fmt.Errorf("roll back a failed write: %w", rerr))
+				return
+			}
+			h = saved
+			r.done <- err
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `RELEASE SAVEPOINT write`); err != nil {
+			fail(append(done, batch[i:]...), fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+		done = append(done, r)
+	}
+	if len(done) == 0 {
+		return
 	}
 	if h.dirty {
 		if _, err := tx.ExecContext(ctx, `UPDATE store_state SET generation = $1, audit_seq = $2, audit_head = $3 WHERE id = 1`,
 			h.generation, h.seq, h.hash); err != nil {
-			return fmt.Errorf("update store state: %w", err)
+			fail(done, fmt.Errorf("update store state: %w", err))
+			return
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		fail(done, fmt.Errorf("commit: %w", err))
+		return
 	}
-	return nil
+	fail(done, nil)
 }
 
 // timeLayout is how SQLite keeps times: fixed width, so text order is time order.

@@ -31,7 +31,7 @@ func (s *Store) CreateUser(ctx context.Context, a auth.Actor, u auth.User) error
 	if u.Name == "" {
 		return errors.New("create user: empty name")
 	}
-	return s.write(ctx, func(tx *sql.Tx, h *head) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		now := s.now()
 		if _, err := userIn(ctx, tx, u.Name); err == nil {
 			return fmt.Errorf("create user %s: %w", u.Name, auth.ErrExists)
@@ -94,7 +94,7 @@ func (s *Store) Users(ctx context.Context) ([]auth.User, error) {
 // stays); an empty PasswordHash keeps the stored one. It records user.update with the names of
 // the fields that changed.
 func (s *Store) UpdateUser(ctx context.Context, a auth.Actor, u auth.User) error {
-	return s.write(ctx, func(tx *sql.Tx, h *head) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		cur, err := userIn(ctx, tx, u.Name)
 		if err != nil {
 			return fmt.Errorf("update user: %w", err)
@@ -127,7 +127,7 @@ func (s *Store) UpdateUser(ctx context.Context, a auth.Actor, u auth.User) error
 // DeleteUser removes a user, and with it the user's sessions and tokens, and records
 // user.delete.
 func (s *Store) DeleteUser(ctx context.Context, a auth.Actor, name string) error {
-	return s.write(ctx, func(tx *sql.Tx, h *head) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = $1`, name)
 		if err != nil {
 			return fmt.Errorf("delete user %s: %w", name, err)
@@ -211,7 +211,7 @@ func (s *Store) CreateToken(ctx context.Context, a auth.Actor, t auth.Token) err
 	if t.ID == "" || len(t.Hash) == 0 {
 		return errors.New("create token: empty id or hash")
 	}
-	return s.write(ctx, func(tx *sql.Tx, h *head) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		now := s.now()
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE id = $1 OR hash = $2`, t.ID, t.Hash).Scan(&n); err != nil {
@@ -280,7 +280,7 @@ func (s *Store) Tokens(ctx context.Context, user string) ([]auth.Token, error) {
 
 // RevokeToken marks a token revoked and records token.revoke.
 func (s *Store) RevokeToken(ctx context.Context, a auth.Actor, id string) error {
-	return s.write(ctx, func(tx *sql.Tx, h *head) error {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		var user, name string
 		err := tx.QueryRowContext(ctx, `SELECT user_name, name FROM tokens WHERE id = $1`, id).Scan(&user, &name)
 		if errors.Is(err, sql.ErrNoRows) {
