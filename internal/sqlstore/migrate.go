@@ -69,7 +69,8 @@ func migrator(db *sql.DB, engine string) (*goose.Provider, error) {
 		dialect = goose.DialectPostgres
 		// A fixed lock id of our own, so that perdura's lock does not collide with another
 		// goose user's sharing the database.
-		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(0x7065726475726101))
+		// Retried every second (goose's default is every 5), for up to 5 minutes.
+		locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(0x7065726475726101), lock.WithLockTimeout(1, 300))
 		if err != nil {
 			return nil, fmt.Errorf("migration lock: %w", err)
 		}

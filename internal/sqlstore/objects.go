@@ -319,9 +319,10 @@ func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, chang
 				return err
 			}
 			detail.Objects[i] = writeDetailed{Kind: o.Kind, Name: o.Name, Revision: o.Revision, Deleted: o.Document == nil}
-			if changes[i].Source != "" && (detail.Source == "" || detail.Source == changes[i].Source) {
-				detail.Source = changes[i].Source
-			}
+		}
+		// An apply writes everything under one source; name it once.
+		if src := changes[0].Source; !slices.ContainsFunc(changes, func(c catalog.Change) bool { return c.Source != src }) {
+			detail.Source = src
 		}
 		target := ""
 		if len(written) == 1 {
