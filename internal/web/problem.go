@@ -171,6 +171,9 @@ func (s *server) rewriteHumaErrors(ctx huma.Context, status string, v any) (any,
 	}
 	if code == http.StatusBadRequest && em.Detail == "validation failed" {
 		p.Detail = "the request does not match the API's schema"
+		if len(p.Errors) == 1 && strings.HasPrefix(p.Errors[0].Message, "malformed JSON") {
+			p.Detail = "the body is not well-formed JSON"
+		}
 	}
 	return p, nil
 }
