@@ -283,4 +283,3 @@ func TestKillRestart(t *testing.T) {
 		})
 	}
 }
-
