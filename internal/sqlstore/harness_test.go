@@ -141,3 +141,38 @@ func doc(kind, name string, labels map[string]string) []byte {
 	}
 	return fmt.Appendf(nil, `{"apiVersion":"perdura.io/v1","kind":%q,"metadata":{"name":%q,"labels":{%s}},"spec":{}}`, kind, name, l)
 }
+
+// TestSQLitePaths checks that a file name means itself, though the driver reads it as a URI.
+func TestSQLitePaths(t *testing.T) {
+	ctx := context.Background()
+	for _, name := range []string{"perdura.db", "with space.db", "hash#tag.db", "per%20cent.db", "query?x=1.db", "ümlaut.db"} {
+		path := filepath.Join(t.TempDir(), "a dir", name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s, err := Open(ctx, path)
+		if err != nil {
+			t.Errorf("Open(%q): %v", name, err)
+			continue
+		}
+		if err := s.AppendAudit(ctx, "alice", "cli", "", "login", "", "{}"); err != nil {
+			t.Errorf("%q: AppendAudit: %v", name, err)
+		}
+		s.Close()
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("Open(%q) did not make that file: %v", name, err)
+		}
+	}
+	t.Chdir(t.TempDir())
+	s, err := Open(ctx, "relative.db")
+	if err != nil {
+		t.Fatalf("Open of a relative path: %v", err)
+	}
+	s.Close()
+	if _, err := os.Stat("relative.db"); err != nil {
+		t.Errorf("Open(\"relative.db\") did not make that file: %v", err)
+	}
+	if _, err := Open(ctx, "file:x.db?mode=ro"); err == nil {
+		t.Errorf("Open of a SQLite URI: err = nil, want one asking for a plain path")
+	}
+}

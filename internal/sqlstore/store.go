@@ -137,14 +137,16 @@ func sqliteDSN(path string, readOnly bool) string {
 		// read inside a transaction turns into a write.
 		q.Set("_txlock", "immediate")
 	}
-	return "file:" + path + "?" + q.Encode()
+	// The driver opens "file:" names as SQLite URIs, which decode %XX and end at ? or #:
+	// escape the path so that any file name means itself.
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 func openSQLite(path string, o options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open sqlite: empty database path")
 	}
-	if strings.HasPrefix(path, "file:") || strings.Contains(path, "?") {
+	if strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite %s: give a plain file path", path)
 	}
 	w, err := sql.Open("sqlite", sqliteDSN(path, false))
