@@ -41,16 +41,25 @@ func BenchmarkCompile(b *testing.B) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	var g *Graph
+	g, err := Compile(m)
+	if err != nil {
+		b.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(g)
+	retained := float64(int64(after.HeapAlloc)-int64(before.HeapAlloc)) / 1e6
+	allocated := float64(after.TotalAlloc-before.TotalAlloc) / 1e6
+	b.ResetTimer()
+	cpu := reportCPU(b)
 	for b.Loop() {
-		var err error
 		if g, err = Compile(m); err != nil {
 			b.Fatal(err)
 		}
 	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/1e6, "MB-retained")
+	cpu()
+	b.ReportMetric(retained, "MB-retained")
+	b.ReportMetric(allocated, "MB-allocated")
 	b.ReportMetric(float64(g.Len()), "nodes")
 	b.ReportMetric(float64(g.Edges()), "edges")
 }
@@ -113,6 +122,13 @@ func hub(g *Graph) (NodeID, int) {
 	return best, bestReach
 }
 
+// reportCPU reports CPU time per operation when the returned func runs: the machine is
+// shared, and CPU time says what an operation costs when wall time is noisy.
+func reportCPU(b *testing.B) func() {
+	cpu0 := cpuTime()
+	return func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1e3/float64(b.N), "cpu-ms/op") }
+}
+
 // cpuTime is the process's user and system CPU time so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -137,25 +153,36 @@ func BenchmarkHubFailure(b *testing.B) {
 	}
 	seen := make([]bool, g.Len())
 	b.Run("ReachBFS", func(b *testing.B) {
+		defer reportCPU(b)()
+		b.ReportMetric(float64(reach), "nodes-reached")
 		for b.Loop() {
 			g.ReachBFS(h, seen)
 		}
 	})
 	b.Run("Spread", func(b *testing.B) {
+		defer reportCPU(b)()
 		for b.Loop() {
 			g.Spread(h)
 		}
 	})
 	b.Run("Impact", func(b *testing.B) {
 		f := failureOf(g, h)
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := g.Impact(f); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
+	b.Run("SiteSpread", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			g.Spread(site)
+		}
+	})
 	b.Run("SiteImpact", func(b *testing.B) {
 		f := failureOf(g, site)
+		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := g.Impact(f); err != nil {
 				b.Fatal(err)

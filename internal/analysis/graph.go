@@ -43,6 +43,7 @@ type Graph struct {
 
 	kind []uint8
 	name []string // real nodes only
+	refs []string // kind/name of real nodes, built once so reports do not allocate them
 
 	// Forward CSR: what a node needs, in tie-break order (hosting, providers, dependsOn as
 	// written; a group's members as listed; a function's services; a site's providers).
@@ -82,9 +83,13 @@ type Graph struct {
 func Compile(m *model.Model) (*Graph, error) {
 	b := &builder{g: &Graph{}}
 	g := b.g
-	for i := range g.byName {
-		g.byName[i] = make(map[string]NodeID)
-	}
+	g.byName[kindFunction] = make(map[string]NodeID, len(m.Functions))
+	g.byName[kindService] = make(map[string]NodeID, len(m.Services))
+	g.byName[kindSite] = make(map[string]NodeID, len(m.Sites))
+	g.byName[kindProvider] = make(map[string]NodeID, len(m.Providers))
+	nReal := len(m.Functions) + len(m.Services) + len(m.Sites) + len(m.Providers)
+	g.kind = make([]uint8, 0, nReal)
+	g.name = make([]string, 0, nReal)
 	add := func(k uint8, name string) error {
 		if _, dup := g.byName[k][name]; dup {
 			return fmt.Errorf("%s/%s: declared twice", kindPrefix[k], name)
@@ -115,6 +120,10 @@ func Compile(m *model.Model) (*Graph, error) {
 		}
 	}
 	g.nReal = len(g.kind)
+	g.refs = make([]string, g.nReal)
+	for v := range g.refs {
+		g.refs[v] = kindPrefix[g.kind[v]] + "/" + g.name[v]
+	}
 	g.recovery = make([]int64, g.nReal)
 	g.target = make([]int64, g.nReal)
 	g.tier01 = make([]bool, g.nReal)
@@ -188,11 +197,13 @@ type builder struct {
 	kids   []int32
 	soft   []bool
 
-	// Groups: their members, kept per group because groups are created while a real node's
-	// edges are being written.
-	groupKids [][]int32
-	groupSoft [][]bool
-	cur       int // the real node being built, for error messages
+	// Groups' members, flat, group after group (groupStart[i] is where group i's begin):
+	// groups are created while a real node's edges are written, so they are kept apart.
+	// stack holds the members of groups still being read, which nest.
+	groupKids  []int32
+	groupStart []int32
+	stack      []int32
+	cur        int // the real node being built, for error messages
 }
 
 func (b *builder) open(id int) {
@@ -231,22 +242,24 @@ func (b *builder) newGroup(k int, failover model.Duration, members []int32) int3
 	}
 	g.need = append(g.need, int32(k))
 	g.failover = append(g.failover, failover.Seconds())
-	b.groupKids = append(b.groupKids, members)
-	b.groupSoft = append(b.groupSoft, make([]bool, len(members)))
+	b.groupStart = append(b.groupStart, int32(len(b.groupKids)))
+	b.groupKids = append(b.groupKids, members...)
 	return id
 }
 
 func (b *builder) service(id int, s *model.Service) error {
 	b.open(id)
 	if r := s.Spec.RunsAt; r != nil && len(r.Sites) > 0 {
-		sites := make([]int32, 0, len(r.Sites))
+		base := len(b.stack)
 		for _, name := range r.Sites {
 			c, err := b.resolve(kindSite, name, "runsAt.sites")
 			if err != nil {
 				return err
 			}
-			sites = append(sites, c)
+			b.stack = append(b.stack, c)
 		}
+		sites := b.stack[base:]
+		b.stack = b.stack[:base]
 		switch r.EffectiveMode() {
 		case model.ModeActiveActive:
 			b.kids = append(b.kids, b.newGroup(1, 0, sites))
@@ -291,19 +304,21 @@ func (b *builder) dependency(d *model.Dependency, depth int) (int32, error) {
 		return 0, fmt.Errorf("%s: dependsOn: groups nested too deep", b.where())
 	}
 	ms := d.Members()
-	members := make([]int32, 0, len(ms))
+	base := len(b.stack)
 	for i := range ms {
 		c, err := b.dependency(&ms[i], depth+1)
 		if err != nil {
 			return 0, err
 		}
-		members = append(members, c)
+		b.stack = append(b.stack, c)
 	}
 	k := d.Need()
 	if k < 0 {
 		k = 0
 	}
-	return b.newGroup(k, d.Failover, members), nil
+	id := b.newGroup(k, d.Failover, b.stack[base:])
+	b.stack = b.stack[:base]
+	return id, nil
 }
 
 // finish lays the edges out as CSR, builds the reverse CSRs, and ranks the hard graph.
@@ -314,25 +329,20 @@ func (b *builder) finish() error {
 	for i := 0; i < nGroups; i++ {
 		g.kind = append(g.kind, kindGroup)
 	}
-	b.starts = append(b.starts, int32(len(b.kids)))
-	total := len(b.kids)
-	for _, k := range b.groupKids {
-		total += len(k)
-	}
+	total := len(b.kids) + len(b.groupKids)
 	g.childStart = make([]int32, g.n+1)
-	g.child = make([]int32, 0, total)
-	g.childSoft = make([]bool, 0, total)
+	g.child = make([]int32, total)
+	g.childSoft = make([]bool, total) // group members are never soft
 	copy(g.childStart, b.starts[:g.nReal])
-	g.child = append(g.child, b.kids...)
-	g.childSoft = append(g.childSoft, b.soft...)
-	b.kids, b.soft = nil, nil
-	for i, k := range b.groupKids {
-		g.childStart[g.nReal+i] = int32(len(g.child))
-		g.child = append(g.child, k...)
-		g.childSoft = append(g.childSoft, b.groupSoft[i]...)
+	copy(g.child, b.kids)
+	copy(g.childSoft, b.soft)
+	off := int32(len(b.kids))
+	for i, st := range b.groupStart {
+		g.childStart[g.nReal+i] = off + st
 	}
-	g.childStart[g.n] = int32(len(g.child))
-	b.groupKids, b.groupSoft = nil, nil
+	copy(g.child[off:], b.groupKids)
+	g.childStart[g.n] = int32(total)
+	b.kids, b.soft, b.groupKids, b.groupStart = nil, nil, nil, nil
 
 	// Reverse CSRs by counting sort: parents end up in increasing id order, which is
 	// declaration order and so a deterministic order for everything that walks them.
@@ -463,7 +473,7 @@ func (g *Graph) Ref(id NodeID) string {
 	if int(id) >= g.nReal {
 		return fmt.Sprintf("group/#%d", int(id)-g.nReal)
 	}
-	return kindPrefix[g.kind[id]] + "/" + g.name[id]
+	return g.refs[id]
 }
 
 // Len is the number of nodes, redundancy groups included; NodeIDs run from 0 to Len()-1.

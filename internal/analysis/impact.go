@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/perdura/perdura/internal/model"
 )
@@ -124,33 +123,42 @@ func (g *Graph) Impact(f Failure) (*Impact, error) {
 	slices.Sort(imp.Failed)
 	imp.Failed = slices.Compact(imp.Failed)
 
+	// Objects in ref order (refRank sorts by kind, then name), so the lists need no string sort.
+	ids := make([]int32, 0, len(sc.touched))
 	for _, v := range sc.touched {
-		k := g.kind[v]
-		if k != kindService && k != kindFunction || sc.flag[v]&fImpacted == 0 {
-			continue
+		if k := g.kind[v]; (k == kindService || k == kindFunction) && sc.flag[v]&fImpacted != 0 {
+			ids = append(ids, v)
 		}
-		o := ObjectImpact{Name: g.name[v], State: "degraded", Recoverable: true, Function: k == kindFunction}
-		up := int64(0)
+	}
+	slices.SortFunc(ids, func(a, b int32) int { return int(g.refRank[a] - g.refRank[b]) })
+	// One allocation each for the numbers the objects point to and for their paths.
+	ups := make([]int64, len(ids))
+	targets := make([]int64, len(ids))
+	meets := make([]bool, len(ids))
+	var arena []string
+	for i, v := range ids {
+		o := ObjectImpact{Name: g.name[v], State: "degraded", Recoverable: true, Function: g.kind[v] == kindFunction}
 		if sc.flag[v]&fDown != 0 {
 			o.State = "down"
-			up = sc.up[v]
+			ups[i] = sc.up[v]
 		}
-		if up != never {
-			o.UpSeconds = &up
+		if ups[i] != never {
+			o.UpSeconds = &ups[i]
 		} else {
 			o.Recoverable = false
 		}
-		o.TargetSeconds, o.Meets = g.meets(v, up)
-		o.CriticalPath = g.path(sc, v)
+		if t := g.target[v]; t >= 0 {
+			targets[i] = t
+			meets[i] = ups[i] != never && ups[i] <= t
+			o.TargetSeconds, o.Meets = &targets[i], &meets[i]
+		}
+		arena, o.CriticalPath = g.path(sc, v, arena)
 		if o.Function {
 			imp.Functions = append(imp.Functions, o)
 		} else {
 			imp.Services = append(imp.Services, o)
 		}
 	}
-	byName := func(a, b ObjectImpact) int { return strings.Compare(a.Name, b.Name) }
-	slices.SortFunc(imp.Services, byName)
-	slices.SortFunc(imp.Functions, byName)
 	return imp, nil
 }
 

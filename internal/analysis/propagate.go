@@ -261,12 +261,13 @@ func (g *Graph) choose(sc *scratch, v int32) int32 {
 
 // path is the critical path of an impacted node, from the failed node to the node itself,
 // groups left out. A down node follows choose; a degraded one follows its first child in
-// declaration order that is one BFS step closer to the failure.
-func (g *Graph) path(sc *scratch, v int32) []string {
-	var rev []int32
+// declaration order that is one BFS step closer to the failure. The path is appended to
+// arena, so that a report's paths share a few large allocations; it returns both.
+func (g *Graph) path(sc *scratch, v int32, arena []string) ([]string, []string) {
+	start := len(arena)
 	for {
 		if int(v) < g.nReal {
-			rev = append(rev, v)
+			arena = append(arena, g.refs[v])
 		}
 		var next int32
 		if sc.flag[v]&fDown != 0 {
@@ -286,11 +287,9 @@ func (g *Graph) path(sc *scratch, v int32) []string {
 		}
 		v = next
 	}
-	out := make([]string, len(rev))
-	for i, id := range rev {
-		out[len(rev)-1-i] = g.Ref(NodeID(id))
-	}
-	return out
+	p := arena[start:len(arena):len(arena)]
+	slices.Reverse(p)
+	return arena, p
 }
 
 // Spread runs a failure of the given nodes through the engine and counts what is down and
