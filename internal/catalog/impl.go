@@ -29,6 +29,9 @@ type snapshotCache struct {
 	last    *Snapshot
 	lastDay string
 
+	stateMu sync.Mutex
+	state   *writeState
+
 	decMu   sync.Mutex
 	decoded map[[sha256.Size]byte]model.Object
 }
@@ -136,6 +139,40 @@ func (c *Catalog) snapshot(ctx context.Context) (*Snapshot, error) {
 	return s, nil
 }
 
+// writeState is what a write needs of the current model: its objects and the lint errors it
+// already has. It is much cheaper than a Snapshot (no estate sweep, no warnings), and every
+// write changes the generation, so writes must not pay for a full snapshot each.
+type writeState struct {
+	generation int64
+	objects    []Object
+	errors     map[string]bool
+}
+
+func (c *Catalog) writeState(ctx context.Context) (*writeState, error) {
+	gen, err := c.store.Generation(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the model's generation: %w", err)
+	}
+	c.cache.stateMu.Lock()
+	defer c.cache.stateMu.Unlock()
+	if st := c.cache.state; st != nil && st.generation == gen {
+		return st, nil
+	}
+	objs, err := c.store.AllObjects(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the model: %w", err)
+	}
+	st := &writeState{generation: gen, objects: objs, errors: map[string]bool{}}
+	if b := c.build(objs, nil); len(b.problems) == 0 {
+		if g, err := analysis.Compile(b.model); err == nil {
+			st.errors = errorKeys(lint.Run(b.model, g, lint.Options{ErrorsOnly: true}))
+		}
+	}
+	c.forget(objs)
+	c.cache.state = st
+	return st, nil
+}
+
 // errorKeys identifies lint errors independently of positions, to tell new errors from old.
 func errorKeys(fs []lint.Finding) map[string]bool {
 	out := map[string]bool{}
@@ -220,13 +257,13 @@ func (c *Catalog) apply(ctx context.Context, a Actor, source string, files []Fil
 var sourceName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 
 func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder []model.Object, prune bool) (ApplyResult, error) {
-	snap, err := c.Snapshot(ctx)
+	snap, err := c.writeState(ctx)
 	if err != nil {
 		return ApplyResult{}, err
 	}
 	res := ApplyResult{Source: source, Created: []string{}, Updated: []string{}, Deleted: []string{}}
 	current := map[string]Object{}
-	for _, o := range snap.Objects {
+	for _, o := range snap.objects {
 		current[o.Kind.RefPrefix()+"/"+o.Name] = o
 	}
 	inFolder := map[string]bool{}
@@ -256,7 +293,7 @@ func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder 
 		changes = append(changes, Change{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: &rev, Source: source})
 	}
 	var rest []Object // stored objects that stay as they are
-	for _, o := range snap.Objects {
+	for _, o := range snap.objects {
 		ref := o.Kind.RefPrefix() + "/" + o.Name
 		switch {
 		case inFolder[ref]:
@@ -273,7 +310,7 @@ func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder 
 		return res, nil
 	}
 	// Check against the folder's files first, so problems name the user's file and line.
-	before := errorKeys(snap.Findings)
+	before := snap.errors
 	if err := c.validate(c.build(rest, folder), before, "", nil); err != nil {
 		return res, err
 	}
@@ -297,20 +334,20 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 	}
 	o := objs[0]
 	ref := model.Ref(o)
-	snap, err := c.Snapshot(ctx)
+	snap, err := c.writeState(ctx)
 	if err != nil {
 		return Object{}, err
 	}
 	var rest []Object
 	action := "object.create"
-	for _, s := range snap.Objects {
+	for _, s := range snap.objects {
 		if s.Kind == o.Kind() && s.Name == o.Meta().Name {
 			action = "object.update"
 			continue
 		}
 		rest = append(rest, s)
 	}
-	before := errorKeys(snap.Findings)
+	before := snap.errors
 	if err := c.validate(c.build(rest, []model.Object{o}), before, requestName, document); err != nil {
 		return Object{}, err
 	}
@@ -332,13 +369,13 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 }
 
 func (c *Catalog) delete(ctx context.Context, a Actor, kind model.Kind, name string, ifRevision *int64) error {
-	snap, err := c.Snapshot(ctx)
+	snap, err := c.writeState(ctx)
 	if err != nil {
 		return err
 	}
 	var rest []Object
 	found := false
-	for _, s := range snap.Objects {
+	for _, s := range snap.objects {
 		if s.Kind == kind && s.Name == name {
 			found = true
 			continue
@@ -348,7 +385,7 @@ func (c *Catalog) delete(ctx context.Context, a Actor, kind model.Kind, name str
 	if !found {
 		return fmt.Errorf("%w: %s/%s", ErrNotFound, kind.RefPrefix(), name)
 	}
-	before := errorKeys(snap.Findings)
+	before := snap.errors
 	if err := c.validate(c.build(rest, nil), before, "", nil); err != nil {
 		return err
 	}
