@@ -318,16 +318,23 @@ func testCheck(t *testing.T, s *Store) {
 
 func testWriteAudit(t *testing.T, s *Store) {
 	ctx := context.Background()
-	c := put(model.KindService, "orders-db", nil)
-	c.Source = "northwind"
+	c1, c2 := put(model.KindService, "orders-db", nil), put(model.KindSite, "dc-east", nil)
+	c1.Source, c2.Source = "northwind", "northwind"
 	if _, err := s.Write(ctx, catalog.Actor{User: "ops", Door: catalog.DoorFile, Remote: "10.0.0.1"}, "apply",
-		[]catalog.Change{c, put(model.KindSite, "dc-east", nil)}, nil); err != nil {
+		[]catalog.Change{c1, c2}, nil); err != nil {
 		t.Fatal(err)
 	}
-	mustWrite(t, s, "object.delete", catalog.Change{Kind: model.KindSite, Name: "dc-east"})
-	got, err := s.Audit(ctx, audit.Query{})
+	mustWrite(t, s, "object.delete", catalog.Change{Kind: model.KindSite, Name: "dc-east", Source: "northwind"})
+	// Changes from different sources (an API edit forced over a managed object, say) name none.
+	mixed := put(model.KindSite, "dc-west", nil)
+	mixed.Source = "other"
+	mustWrite(t, s, "object.create", put(model.KindSite, "lab", nil), mixed)
+	got, err := s.Audit(ctx, audit.Query{Before: 3})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if last, _ := s.Audit(ctx, audit.Query{Limit: 1}); len(last) != 1 || strings.Contains(last[0].Detail, "source") {
+		t.Errorf("detail of a write from two sources = %v, want no source", last)
 	}
 	if len(got) != 2 {
 		t.Fatalf("audit entries = %d, want one per write (2)", len(got))
@@ -340,7 +347,7 @@ func testWriteAudit(t *testing.T, s *Store) {
 	if apply.Detail != wantDetail {
 		t.Errorf("apply detail = %s, want %s", apply.Detail, wantDetail)
 	}
-	if del.Action != "object.delete" || del.Target != "site/dc-east" || del.Detail != `{"objects":[{"kind":"Site","name":"dc-east","revision":2,"deleted":true}]}` {
+	if del.Action != "object.delete" || del.Target != "site/dc-east" || del.Detail != `{"source":"northwind","objects":[{"kind":"Site","name":"dc-east","revision":2,"deleted":true}]}` {
 		t.Errorf("delete entry = %s %s %s, want object.delete site/dc-east with the deletion's revision", del.Action, del.Target, del.Detail)
 	}
 }
