@@ -37,8 +37,12 @@ type Options struct {
 	Hasher      *Hasher          // nil: NewHasher(DefaultParams(), 0)
 	Now         func() time.Time // nil: time.Now
 	SessionTTL  time.Duration    // 0: 12 hours, a working day with margin, after which one logs in again
-	MaxFailures int              // 0: 5 failed logins per user name and per client address...
-	Window      time.Duration    // 0: ...within 15 minutes lock further logins out for the window
+	MaxFailures int              // 0: 5 failed logins for a user name...
+	Window      time.Duration    // 0: ...within 15 minutes lock its further logins out for the window
+	// MaxAddressFailures is the same limit per client address (0: 4 × MaxFailures): higher,
+	// because one office behind NAT shares an address, and a few typos there must not lock
+	// everyone out; still low enough to stop one address trying many names.
+	MaxAddressFailures int
 }
 
 // Authenticator logs users in and recognises their sessions and API tokens.
@@ -48,6 +52,7 @@ type Authenticator struct {
 	now         func() time.Time
 	sessionTTL  time.Duration
 	maxFailures int
+	maxAddr     int
 	window      time.Duration
 
 	dummyOnce sync.Once
@@ -57,7 +62,7 @@ type Authenticator struct {
 // New returns an Authenticator over store.
 func New(store Store, opt Options) *Authenticator {
 	a := &Authenticator{store: store, hasher: opt.Hasher, now: opt.Now, sessionTTL: opt.SessionTTL,
-		maxFailures: opt.MaxFailures, window: opt.Window}
+		maxFailures: opt.MaxFailures, maxAddr: opt.MaxAddressFailures, window: opt.Window}
 	if a.hasher == nil {
 		a.hasher = NewHasher(DefaultParams(), 0)
 	}
@@ -69,6 +74,9 @@ func New(store Store, opt Options) *Authenticator {
 	}
 	if a.maxFailures == 0 {
 		a.maxFailures = 5
+	}
+	if a.maxAddr == 0 {
+		a.maxAddr = 4 * a.maxFailures
 	}
 	if a.window == 0 {
 		a.window = 15 * time.Minute
@@ -96,17 +104,17 @@ func failureKeys(name, remote string) []string {
 
 // Login checks a user name and password. Every failure returns ErrBadCredentials after the
 // same work (one lookup, one argon2id verification) and counts against the name and the
-// client address; a name or address with MaxFailures failures within Window gets a
-// *LockedError without the password being checked at all.
+// client address; a name with MaxFailures failures within Window, or an address with
+// MaxAddressFailures, gets a *LockedError without the password being checked at all.
 func (a *Authenticator) Login(ctx context.Context, name, password, remote string) (User, error) {
 	now := a.now()
 	keys := failureKeys(name, remote)
-	for _, k := range keys {
+	for i, k := range keys {
 		n, err := a.store.LoginFailures(ctx, k, now.Add(-a.window))
 		if err != nil {
 			return User{}, fmt.Errorf("count login failures: %w", err)
 		}
-		if n >= a.maxFailures {
+		if limit := []int{a.maxFailures, a.maxAddr}[i]; n >= limit {
 			return User{}, &LockedError{RetryAfter: a.window}
 		}
 	}

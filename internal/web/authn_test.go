@@ -1,0 +1,320 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perdura/perdura/internal/audit"
+	"github.com/perdura/perdura/internal/auth"
+)
+
+func TestLoginSession(t *testing.T) {
+	e := newEnv(t)
+	r := e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, nil)
+	if r.StatusCode != 200 {
+		t.Fatalf("login: status %d body %s", r.StatusCode, r.body)
+	}
+	var c *http.Cookie
+	for _, k := range r.Cookies() {
+		if k.Name == sessionCookie {
+			c = k
+		}
+	}
+	if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Secure || c.MaxAge != 12*3600 {
+		t.Fatalf("session cookie %+v; want HttpOnly, SameSite=Lax, not Secure over plain HTTP, Max-Age 12h", c)
+	}
+	var me Me
+	r.json(t, &me)
+	if me.User != "editor" || me.Role != "editor" || me.Via != "session" || len(me.CSRF) < 32 {
+		t.Errorf("login answered %s; want editor's session with a CSRF token", r.body)
+	}
+
+	s := e.login("editor")
+	if r := s.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 || !strings.Contains(string(r.body), s.csrf) {
+		t.Errorf("me: status %d body %s; want 200 with the CSRF token", r.StatusCode, r.body)
+	}
+	// A wrong CSRF token is as bad as none.
+	wrong := &client{e: e, hc: s.hc, csrf: "x" + s.csrf[1:]}
+	if r := wrong.do("POST", "/api/v1/sites", site("dc-z", "1d"), nil); r.StatusCode != 403 {
+		t.Errorf("wrong CSRF token: status %d, want 403", r.StatusCode)
+	}
+	if r := s.do("POST", "/api/v1/logout", nil, nil); r.StatusCode != 204 {
+		t.Fatalf("logout: status %d body %s", r.StatusCode, r.body)
+	}
+	if r := s.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+		t.Errorf("me after logout: status %d, want 401", r.StatusCode)
+	}
+
+	// Sessions end after 12 hours.
+	s = e.login("viewer")
+	e.clock.Advance(12*time.Hour - time.Minute)
+	if r := s.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+		t.Errorf("me after 11h59m: status %d, want 200", r.StatusCode)
+	}
+	e.clock.Advance(time.Minute)
+	if r := s.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+		t.Errorf("me after 12h: status %d, want 401", r.StatusCode)
+	}
+}
+
+func TestSecureCookie(t *testing.T) {
+	e := newEnv(t, func(d *Deps) { d.SecureCookies = true })
+	r := e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "viewer", "password": password("viewer")}, nil)
+	for _, k := range r.Cookies() {
+		if k.Name == sessionCookie && !k.Secure {
+			t.Errorf("with SecureCookies the session cookie is not Secure: %+v", k)
+		}
+	}
+}
+
+// TestLoginRateLimit: five failures for a name lock it out for the window, whatever the
+// password; unknown users and wrong passwords get the same answer.
+func TestLoginRateLimit(t *testing.T) {
+	e := newEnv(t)
+	anon := e.anonymous()
+	unknown := anon.do("POST", "/api/v1/login", map[string]string{"user": "mallory", "password": "whatever"}, nil)
+	var bodies []string
+	for i := range 5 {
+		r := anon.do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": "wrong"}, nil)
+		if r.StatusCode != 401 {
+			t.Fatalf("failure %d: status %d, want 401", i+1, r.StatusCode)
+		}
+		bodies = append(bodies, r.problem(t).Detail)
+	}
+	if unknown.StatusCode != 401 || unknown.problem(t).Detail != bodies[0] {
+		t.Errorf("unknown user: %d %s; want the same 401 as a wrong password (%q)", unknown.StatusCode, unknown.body, bodies[0])
+	}
+	r := anon.do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, nil)
+	if r.StatusCode != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
+		t.Fatalf("sixth login with the right password: status %d Retry-After %q, want 429 with Retry-After", r.StatusCode, r.Header.Get("Retry-After"))
+	}
+	r.problem(t)
+	// The address has 6 failures, under its own limit (20): other users from it log in.
+	if r := anon.do("POST", "/api/v1/login", map[string]string{"user": "viewer", "password": password("viewer")}, nil); r.StatusCode != 200 {
+		t.Errorf("another user from the same address: status %d, want 200", r.StatusCode)
+	}
+	// Sessions and tokens are not affected: the limit is on logins.
+	if r := e.as("editor").do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+		t.Errorf("token during lockout: status %d, want 200", r.StatusCode)
+	}
+	e.clock.Advance(15*time.Minute + time.Second)
+	if r := anon.do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, nil); r.StatusCode != 200 {
+		t.Errorf("login after the window: status %d, want 200; body %s", r.StatusCode, r.body)
+	}
+}
+
+func TestDisabledUsersStopWorking(t *testing.T) {
+	e := newEnv(t)
+	s := e.login("editor")
+	tok := e.as("editor")
+	admin := e.as("admin")
+	if r := admin.do("PATCH", "/api/v1/users/editor", map[string]any{"disabled": true}, nil); r.StatusCode != 200 {
+		t.Fatalf("disable: status %d body %s", r.StatusCode, r.body)
+	}
+	for name, c := range map[string]*client{"session": s, "token": tok} {
+		if r := c.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+			t.Errorf("%s of a disabled user: status %d, want 401", name, r.StatusCode)
+		}
+	}
+	if r := e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, nil); r.StatusCode != 401 {
+		t.Errorf("login of a disabled user: status %d, want 401", r.StatusCode)
+	}
+	admin.do("PATCH", "/api/v1/users/editor", map[string]any{"disabled": false}, nil)
+	if r := tok.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+		t.Errorf("token after re-enabling: status %d, want 200", r.StatusCode)
+	}
+	// Demoting a user demotes their tokens.
+	admin.do("PATCH", "/api/v1/users/editor", map[string]any{"role": "viewer"}, nil)
+	if r := tok.do("POST", "/api/v1/sites", site("dc-z", "1d"), nil); r.StatusCode != 403 {
+		t.Errorf("editor token of a demoted user: status %d, want 403", r.StatusCode)
+	}
+}
+
+func TestUsers(t *testing.T) {
+	e := newEnv(t)
+	admin := e.as("admin")
+	r := admin.do("POST", "/api/v1/users", map[string]any{"name": "zoe", "role": "editor", "password": "zoe's long password"}, nil)
+	if r.StatusCode != 201 || strings.Contains(string(r.body), "argon2") {
+		t.Fatalf("create user: status %d body %s; want 201 without the hash", r.StatusCode, r.body)
+	}
+	if r := e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "zoe", "password": "zoe's long password"}, nil); r.StatusCode != 200 {
+		t.Errorf("login of the new user: status %d", r.StatusCode)
+	}
+	if r := admin.do("POST", "/api/v1/users", map[string]any{"name": "zoe", "role": "viewer", "password": "another long password"}, nil); r.StatusCode != 409 {
+		t.Errorf("create again: status %d, want 409", r.StatusCode)
+	}
+	if r := admin.do("POST", "/api/v1/users", map[string]any{"name": "yan", "role": "viewer", "password": "short"}, nil); r.StatusCode != 400 {
+		t.Errorf("short password: status %d, want 400", r.StatusCode)
+	}
+	r = admin.do("GET", "/api/v1/users", nil, nil)
+	var list UserList
+	r.json(t, &list)
+	if len(list.Items) != 6 {
+		t.Errorf("users: %d, want 6; body %s", len(list.Items), r.body)
+	}
+	// The last enabled admin stays.
+	if r := admin.do("PATCH", "/api/v1/users/admin", map[string]any{"role": "viewer"}, nil); r.StatusCode != 409 {
+		t.Errorf("demote the last admin: status %d, want 409", r.StatusCode)
+	}
+	if r := admin.do("DELETE", "/api/v1/users/admin", nil, nil); r.StatusCode != 409 {
+		t.Errorf("delete the last admin: status %d, want 409", r.StatusCode)
+	}
+	if r := admin.do("DELETE", "/api/v1/users/zoe", nil, nil); r.StatusCode != 204 {
+		t.Errorf("delete zoe: status %d, want 204; body %s", r.StatusCode, r.body)
+	}
+	if r := admin.do("GET", "/api/v1/users/zoe", nil, nil); r.StatusCode != 404 {
+		t.Errorf("get deleted user: status %d, want 404", r.StatusCode)
+	}
+}
+
+func TestTokens(t *testing.T) {
+	e := newEnv(t)
+	ed := e.login("editor")
+	r := ed.do("POST", "/api/v1/tokens", map[string]any{"name": "ci", "role": "viewer"}, nil)
+	if r.StatusCode != 201 {
+		t.Fatalf("create token: status %d body %s", r.StatusCode, r.body)
+	}
+	var nt NewToken
+	r.json(t, &nt)
+	if _, ok := auth.TokenID(nt.Secret); !ok || nt.Role != "viewer" || nt.User != "editor" {
+		t.Fatalf("create token answered %s; want a pdr_ secret with role viewer for editor", r.body)
+	}
+	ci := &client{e: e, hc: e.ts.Client(), bearer: nt.Secret}
+	if r := ci.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 || !strings.Contains(string(r.body), `"role":"viewer"`) {
+		t.Errorf("me with the new token: status %d body %s", r.StatusCode, r.body)
+	}
+	if r := ci.do("POST", "/api/v1/sites", site("dc-z", "1d"), nil); r.StatusCode != 403 {
+		t.Errorf("write with a viewer token of an editor: status %d, want 403", r.StatusCode)
+	}
+	// Lists never show secrets; only one's own tokens unless admin.
+	r = ed.do("GET", "/api/v1/tokens", nil, nil)
+	if strings.Contains(string(r.body), nt.Secret) || strings.Contains(string(r.body), "secret") {
+		t.Errorf("token list shows a secret: %s", r.body)
+	}
+	var list TokenList
+	r.json(t, &list)
+	for _, tk := range list.Items {
+		if tk.User != "editor" {
+			t.Errorf("editor sees %s's token %s", tk.User, tk.ID)
+		}
+	}
+	if r := ed.do("GET", "/api/v1/tokens?user=admin", nil, nil); r.StatusCode != 403 {
+		t.Errorf("editor lists admin's tokens: status %d, want 403", r.StatusCode)
+	}
+	if r := e.as("admin").do("GET", "/api/v1/tokens", nil, nil); !strings.Contains(string(r.body), nt.ID) {
+		t.Errorf("admin's token list lacks editor's token: %s", r.body)
+	}
+	// No minting tokens above one's role.
+	if r := ed.do("POST", "/api/v1/tokens", map[string]any{"name": "x", "role": "admin"}, nil); r.StatusCode != 403 {
+		t.Errorf("editor creates an admin token: status %d, want 403", r.StatusCode)
+	}
+	if r := ci.do("POST", "/api/v1/tokens", map[string]any{"name": "x", "role": "editor"}, nil); r.StatusCode != 403 {
+		t.Errorf("viewer token creates an editor token: status %d, want 403", r.StatusCode)
+	}
+	// Expiry and revocation.
+	exp := e.clock.Now().Add(time.Hour)
+	r = ed.do("POST", "/api/v1/tokens", map[string]any{"name": "short", "expiresAt": exp}, nil)
+	var short NewToken
+	r.json(t, &short)
+	sc := &client{e: e, hc: e.ts.Client(), bearer: short.Secret}
+	if r := sc.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+		t.Errorf("expiring token before expiry: status %d", r.StatusCode)
+	}
+	e.clock.Advance(time.Hour)
+	if r := sc.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+		t.Errorf("expired token: status %d, want 401", r.StatusCode)
+	}
+	if r := e.as("viewer").do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 404 {
+		t.Errorf("viewer revokes editor's token: status %d, want 404", r.StatusCode)
+	}
+	if r := ed.do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 204 {
+		t.Errorf("revoke: status %d body %s", r.StatusCode, r.body)
+	}
+	if r := ci.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+		t.Errorf("revoked token: status %d, want 401", r.StatusCode)
+	}
+	if r := (&client{e: e, hc: e.ts.Client(), bearer: "pdr_nonsense"}).do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+		t.Errorf("malformed token: status %d, want 401", r.StatusCode)
+	}
+}
+
+// TestAudit: logins, failed logins, logouts and writes are in the trail, which verifies.
+func TestAudit(t *testing.T) {
+	e := newEnv(t)
+	e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "viewer", "password": "wrong password"}, nil)
+	s := e.login("editor")
+	s.do("POST", "/api/v1/sites", site("dc-z", "1d"), nil)
+	s.do("POST", "/api/v1/logout", nil, nil)
+
+	au := e.as("auditor")
+	r := au.do("GET", "/api/v1/audit?limit=1000", nil, nil)
+	if r.StatusCode != 200 {
+		t.Fatalf("audit: status %d body %s", r.StatusCode, r.body)
+	}
+	var page AuditPage
+	r.json(t, &page)
+	seen := map[string]bool{}
+	for _, en := range page.Items {
+		seen[en.Action+" "+en.Actor] = true
+		if strings.Contains(string(en.Detail), "wrong password") {
+			t.Errorf("an audit entry holds the password tried: %+v", en)
+		}
+	}
+	for _, want := range []string{"login.failed viewer", "login editor", "object.create editor", "logout editor"} {
+		if !seen[want] {
+			t.Errorf("audit trail lacks %q; has %v", want, seen)
+		}
+	}
+	r = au.do("GET", "/api/v1/audit?action=login.&limit=1", nil, nil)
+	r.json(t, &page)
+	if len(page.Items) != 1 || !strings.HasPrefix(page.Items[0].Action, "login") || page.Next == 0 {
+		t.Errorf("audit filtered and paged: %s; want one login entry and a next cursor", r.body)
+	}
+	r = au.do("GET", "/api/v1/audit/verify", nil, nil)
+	var v Verification
+	r.json(t, &v)
+	if !v.OK || v.Checked < 4 {
+		t.Errorf("verify: %s; want ok over every entry", r.body)
+	}
+	if _, err := e.store.Audit(t.Context(), audit.Query{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestMetrics: requests are counted by route pattern, never by raw path.
+func TestMetrics(t *testing.T) {
+	e := newEnv(t)
+	v := e.as("viewer")
+	v.do("GET", "/api/v1/services/web", nil, nil)
+	v.do("GET", "/api/v1/services/db", nil, nil)
+	v.do("GET", "/api/v1/no/such/thing", nil, nil)
+	r := e.anonymous().do("GET", "/metrics", nil, nil)
+	body := string(r.body)
+	want := `perdura_http_requests_total{method="GET",route="GET /api/v1/services/{name}",status="200"} 2`
+	if !strings.Contains(body, want) {
+		t.Errorf("metrics lack %s", want)
+	}
+	if strings.Contains(body, "/api/v1/services/web") || strings.Contains(body, "no/such") {
+		t.Errorf("metrics carry raw paths")
+	}
+	if !strings.Contains(body, `route="unmatched"`) || !strings.Contains(body, "perdura_http_request_duration_seconds_bucket") {
+		t.Errorf("metrics lack the unmatched route or the duration histogram")
+	}
+}
+
+// TestLoginRateLimitPerAddress: one address trying many names is stopped after 20 failures.
+func TestLoginRateLimitPerAddress(t *testing.T) {
+	e := newEnv(t)
+	anon := e.anonymous()
+	for i := range 20 {
+		r := anon.do("POST", "/api/v1/login", map[string]string{"user": "guess" + string(rune('a'+i)), "password": "x"}, nil)
+		if r.StatusCode != 401 {
+			t.Fatalf("failure %d: status %d, want 401", i+1, r.StatusCode)
+		}
+	}
+	if r := anon.do("POST", "/api/v1/login", map[string]string{"user": "viewer", "password": password("viewer")}, nil); r.StatusCode != 429 {
+		t.Errorf("login from an address with 20 failures: status %d, want 429", r.StatusCode)
+	}
+}
