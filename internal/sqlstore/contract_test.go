@@ -85,6 +85,7 @@ func runContract(t *testing.T, open func(t *testing.T) *Store) {
 		{"Times", testTimes},
 		{"MigrateFromEmpty", testMigrateFromEmpty},
 		{"MigrateFromPrevious", testMigrateFromPrevious},
+		{"NewerSchemaRefused", testNewerSchemaRefused},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -1025,5 +1026,14 @@ func testMigrateFromPrevious(t *testing.T, s *Store) {
 	reopen(t, s2)
 	if after := migrationVersions(t, s2); !slices.Equal(before, after) {
 		t.Errorf("migrations after a second Open = %v, want %v", after, before)
+	}
+}
+
+func testNewerSchemaRefused(t *testing.T, s *Store) {
+	latest := latestMigration(t, s)
+	exec(t, s, `INSERT INTO `+migrationsTable+` (version_id, is_applied) VALUES ($1, $2)`, latest+1, true)
+	_, err := Open(context.Background(), s.dsn)
+	if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("schema is at step %d, newer than this perdura knows (%d)", latest+1, latest)) {
+		t.Errorf("Open of a database a newer perdura migrated: err = %v, want a refusal naming both steps", err)
 	}
 }

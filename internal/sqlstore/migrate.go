@@ -55,6 +55,16 @@ func migrate(ctx context.Context, db *sql.DB, engine string, version int64) erro
 	if err != nil {
 		return fmt.Errorf("migrate %s schema: %w", engine, err)
 	}
+	// goose leaves alone steps it does not know, but this binary's code would not know the
+	// tables they made either: refuse rather than write what a newer perdura misreads.
+	current, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("read %s schema version: %w", engine, err)
+	}
+	sources := p.ListSources()
+	if latest := sources[len(sources)-1].Version; current > latest {
+		return fmt.Errorf("the database's schema is at step %d, newer than this perdura knows (%d): run a newer perdura", current, latest)
+	}
 	return nil
 }
 
