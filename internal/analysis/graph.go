@@ -55,6 +55,7 @@ type Graph struct {
 	// down-propagation; soft parents only spread degradation.
 	hardStart []int32
 	hardPar   []int32
+	hardRank  []int32 // rank of hardPar[e], beside it so propagation reads it sequentially
 	softStart []int32
 	softPar   []int32
 
@@ -382,6 +383,10 @@ func (b *builder) finish() error {
 	}
 	if err := g.computeRanks(); err != nil {
 		return err
+	}
+	g.hardRank = make([]int32, len(g.hardPar))
+	for e, p := range g.hardPar {
+		g.hardRank[e] = g.rank[p]
 	}
 	g.computeRefRanks()
 	return nil

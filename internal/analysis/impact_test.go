@@ -500,3 +500,83 @@ func TestEstate(t *testing.T) {
 		t.Errorf("estate JSON:\n got %s\nwant %s", got, want)
 	}
 }
+
+func TestLookupRefSpreadReach(t *testing.T) {
+	g := compile(t,
+		prov("p", "1h"), site("s1", "1h", "p"), site("s2", "1h"),
+		svc("a", runs("active-active", "", "s1", "s2")), svc("b", deps(hard("a"))), svc("c", deps(soft("b"))),
+		fn("f", "", "b"),
+	)
+	for _, ref := range []string{"service/a", "site/s1", "provider/p", "function/f"} {
+		id, ok := g.Lookup(ref)
+		if !ok || g.Ref(id) != ref {
+			t.Errorf("Lookup(%q): got %v %v, Ref %q", ref, id, ok, g.Ref(id))
+		}
+	}
+	for _, ref := range []string{"service/zz", "team/a", "a", "service"} {
+		if _, ok := g.Lookup(ref); ok {
+			t.Errorf("Lookup(%q): got ok, want not found", ref)
+		}
+	}
+	if got := len(g.Nodes()); got != 6 {
+		t.Errorf("Nodes: got %d, want 6 (services, sites, providers)", got)
+	}
+	a, _ := g.Lookup("service/a")
+	if down, degraded := g.Spread(a); down != 3 || degraded != 1 {
+		t.Errorf("Spread(service/a): got %d down %d degraded, want 3 (a, b, f) and 1 (c)", down, degraded)
+	}
+	s1, _ := g.Lookup("site/s1")
+	if down, degraded := g.Spread(s1); down != 1 || degraded != 4 {
+		t.Errorf("Spread(site/s1): got %d down %d degraded, want 1 and 4", down, degraded)
+	}
+	seen := make([]bool, g.Len())
+	// s1, its hosting group, a, b, c, f
+	if got := g.ReachBFS(s1, seen); got != 6 {
+		t.Errorf("ReachBFS(site/s1): got %d, want 6", got)
+	}
+	if slices.Contains(seen, true) {
+		t.Errorf("ReachBFS left seen dirty")
+	}
+}
+
+// TestConcurrentQueries asks one Graph many questions at once: pooled scratch memory must
+// never leak between queries (run with -race).
+func TestConcurrentQueries(t *testing.T) {
+	m := randomModel(42)
+	g, err := Compile(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fs []Failure
+	var want []string
+	for i := int64(0); i < 50; i++ {
+		f := randomFailure(i, m)
+		imp, _ := g.Impact(f)
+		j, _ := json.Marshal(imp)
+		fs, want = append(fs, f), append(want, string(j))
+	}
+	wantEstate, _ := json.Marshal(g.Estate(t.Context()))
+	errs := make(chan string, 8*len(fs))
+	done := make(chan bool)
+	for w := 0; w < 8; w++ {
+		go func() {
+			for i, f := range fs {
+				imp, _ := g.Impact(f)
+				if j, _ := json.Marshal(imp); string(j) != want[i] {
+					errs <- fmt.Sprintf("failure %d: got %s, want %s", i, j, want[i])
+				}
+			}
+			if j, _ := json.Marshal(g.Estate(t.Context())); !bytes.Equal(j, wantEstate) {
+				errs <- "estate differs under concurrency"
+			}
+			done <- true
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		<-done
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}

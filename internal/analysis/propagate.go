@@ -82,7 +82,7 @@ func (g *Graph) own(sc *scratch, v int32) int64 {
 // It stops wherever a node stays up: beyond it nothing changes.
 func (g *Graph) propagate(sc *scratch, seeds []int32) {
 	lo, hi := int32(g.nRanks), int32(-1)
-	push := func(v int32) {
+	push := func(v, r int32) {
 		if sc.flag[v]&fQueued != 0 {
 			return
 		}
@@ -90,7 +90,6 @@ func (g *Graph) propagate(sc *scratch, seeds []int32) {
 			return
 		}
 		sc.mark(v, fQueued)
-		r := g.rank[v]
 		sc.buckets[r] = append(sc.buckets[r], v)
 		if r < lo {
 			lo = r
@@ -101,7 +100,7 @@ func (g *Graph) propagate(sc *scratch, seeds []int32) {
 	}
 	for _, s := range seeds {
 		sc.mark(s, fInF)
-		push(s)
+		push(s, g.rank[s])
 	}
 	nReal := int32(g.nReal)
 	for r := lo; r <= hi; r++ {
@@ -125,7 +124,7 @@ func (g *Graph) propagate(sc *scratch, seeds []int32) {
 						sc.up[p] = up
 					}
 				}
-				push(p)
+				push(p, g.hardRank[e])
 			}
 		}
 		sc.buckets[r] = b[:0]
