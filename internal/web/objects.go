@@ -156,17 +156,17 @@ type nameInput struct {
 }
 
 type objectOutput struct {
-	ETag     string `header:"ETag"`
-	Location string `header:"Location"`
+	ETag     string `header:"ETag" doc:"The object's revision, quoted: send it back as If-Match."`
+	Location string `header:"Location" doc:"On create: the new object's URL."`
 	Body     Document
 }
 
-func (s *server) objectAnswer(o catalog.Object, k kindRoute) (*objectOutput, error) {
+func (s *server) objectAnswer(o catalog.Object, _ kindRoute) (*objectOutput, error) {
 	d, err := documentOf(o)
 	if err != nil {
 		return nil, err
 	}
-	return &objectOutput{ETag: etag(o.Revision), Location: "/api/v1/" + k.plural + "/" + o.Name, Body: d}, nil
+	return &objectOutput{ETag: etag(o.Revision), Body: d}, nil
 }
 
 func (s *server) getObject(k kindRoute) func(context.Context, *nameInput) (*objectOutput, error) {
@@ -207,7 +207,11 @@ func (s *server) createObject(k kindRoute) func(context.Context, *createInput) (
 		if err != nil {
 			return nil, err
 		}
-		return s.objectAnswer(o, k)
+		out, err := s.objectAnswer(o, k)
+		if out != nil {
+			out.Location = "/api/v1/" + k.plural + "/" + o.Name
+		}
+		return out, err
 	}
 }
 

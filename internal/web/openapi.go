@@ -38,7 +38,18 @@ func (s *server) finishOpenAPI() []byte {
 				delete(op.Responses, code)
 			}
 		}
-		for _, code := range routeErrors(r, op.RequestBody != nil) {
+		// RawBody fields (the object routes keep the request's bytes) make huma offer
+		// application/octet-stream too; the API takes JSON only.
+		if op.RequestBody != nil {
+			delete(op.RequestBody.Content, "application/octet-stream")
+		}
+		switch r.id {
+		case "metrics":
+			op.Responses["200"].Content = map[string]*huma.MediaType{"text/plain": {Schema: &huma.Schema{Type: "string"}}}
+		case "openapi":
+			op.Responses["200"].Content = map[string]*huma.MediaType{"application/openapi+json": {Schema: &huma.Schema{Type: "object"}}}
+		}
+		for _, code := range routeErrors(r, op.RequestBody != nil, len(op.Parameters) > 0) {
 			op.Responses[strconv.Itoa(code)] = &huma.Response{
 				Description: http.StatusText(code),
 				Content:     map[string]*huma.MediaType{"application/problem+json": {Schema: problemSchema}},

@@ -110,8 +110,11 @@ func (s *server) register(r route) {
 }
 
 // routeErrors are the error statuses a route may answer, for its OpenAPI responses.
-func routeErrors(r route, hasBody bool) []int {
-	errs := []int{http.StatusBadRequest}
+func routeErrors(r route, hasBody, hasParams bool) []int {
+	var errs []int
+	if hasBody || hasParams {
+		errs = append(errs, http.StatusBadRequest)
+	}
 	if r.perm != public {
 		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden)
 	}
