@@ -22,11 +22,15 @@ type peerResult struct {
 	reach   []int
 	times   []time.Duration
 	ran     []bool
+	// cpu is the CPU time the peer's own process spent on each group's queries in all (for
+	// PostgreSQL, the server backend that ran them); cpuNote says how it was measured.
+	cpu     map[string]time.Duration
+	cpuNote string
 	note    string
 }
 
 func newPeerResult(name string, n int) *peerResult {
-	return &peerResult{name: name, reach: make([]int, n), times: make([]time.Duration, n), ran: make([]bool, n)}
+	return &peerResult{name: name, reach: make([]int, n), times: make([]time.Duration, n), ran: make([]bool, n), cpu: map[string]time.Duration{}}
 }
 
 // pgSchema is the schema the benchmark creates in the test database and drops afterwards.
@@ -37,8 +41,8 @@ const pgSchema = "perdura_bench"
 // would only slow the load), and answers each query with
 // WITH RECURSIVE reachability from the failed node. Queries for which budget(i) is false are
 // skipped; every query is bounded by statementTimeout.
-func runPostgres(ctx context.Context, dsn, csvPath string, queries []string, budget func(i int) bool, statementTimeout time.Duration) (*peerResult, error) {
-	res := newPeerResult("PostgreSQL", len(queries))
+func runPostgres(ctx context.Context, dsn, csvPath string, qs []query, budget func(i int) bool, statementTimeout time.Duration) (*peerResult, error) {
+	res := newPeerResult("PostgreSQL", len(qs))
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("connect to postgres: %w", err)
@@ -100,28 +104,54 @@ func runPostgres(ctx context.Context, dsn, csvPath string, queries []string, bud
 	if _, err := conn.Prepare(ctx, "reach", reach); err != nil {
 		return nil, fmt.Errorf("postgres prepare: %w", err)
 	}
+	var pid int
+	if err := conn.QueryRow(ctx, "SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		return nil, fmt.Errorf("postgres backend: %w", err)
+	}
+	backendCPU := func() time.Duration { return procCPU(pid) }
+	res.cpuNote = "the server backend's CPU time, from /proc, in 10 ms ticks"
 	timeouts := 0
-	for i, ref := range queries {
-		if !budget(i) {
-			continue
+	res.cpu = groupCPU(qs, backendCPU, func(i int) {
+		if !budget(i) || ctx.Err() != nil {
+			return
 		}
 		var n int
 		t := time.Now()
-		err := conn.QueryRow(ctx, "reach", ref).Scan(&n)
+		err := conn.QueryRow(ctx, "reach", qs[i].ref).Scan(&n)
 		d := time.Since(t)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
 			timeouts++
-			continue
+			return
 		}
 		res.reach[i], res.times[i], res.ran[i] = n, d, true
+	})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
 	}
 	if timeouts > 0 {
 		res.note = fmt.Sprintf("%d queries over the %v statement timeout left out", timeouts, statementTimeout)
 	}
 	return res, nil
+}
+
+// procCPU is the user and system CPU time of another process of this machine (the
+// PostgreSQL backend serving our connection), from /proc/PID/stat; 0 when unreadable.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name, field 2, is in parentheses and may hold spaces: count from after it.
+	rest := string(b[strings.LastIndexByte(string(b), ')')+2:])
+	f := strings.Fields(rest)
+	if len(f) < 13 {
+		return 0
+	}
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)   // field 14
+	fmt.Sscan(f[12], &stime)   // field 15
+	const ticksPerSecond = 100 // USER_HZ on Linux
+	return time.Duration(utime+stime) * time.Second / ticksPerSecond
 }
 
 // igraphResult is what scripts/bench_igraph.py prints.
@@ -131,15 +161,20 @@ type igraphResult struct {
 	Edges       int     `json:"edges"`
 	Version     string  `json:"igraph"`
 	Queries     []struct {
-		Ref     string  `json:"ref"`
-		Reach   int     `json:"reach"`
-		Seconds float64 `json:"seconds"`
+		Ref        string  `json:"ref"`
+		Reach      int     `json:"reach"`
+		Seconds    float64 `json:"seconds"`
+		CPUSeconds float64 `json:"cpu_seconds"`
 	} `json:"queries"`
 }
 
 // runIgraph runs the igraph script under the given python over the same edge list and
 // queries.
-func runIgraph(ctx context.Context, python, script, csvPath, dir string, queries []string) (*peerResult, error) {
+func runIgraph(ctx context.Context, python, script, csvPath, dir string, qs []query) (*peerResult, error) {
+	queries := make([]string, len(qs))
+	for i, q := range qs {
+		queries[i] = q.ref
+	}
 	qpath := filepath.Join(dir, "queries.txt")
 	if err := os.WriteFile(qpath, []byte(strings.Join(queries, "\n")+"\n"), 0o644); err != nil {
 		return nil, err
@@ -164,6 +199,11 @@ func runIgraph(ctx context.Context, python, script, csvPath, dir string, queries
 		res.reach[i] = q.Reach
 		res.times[i] = time.Duration(q.Seconds * float64(time.Second))
 		res.ran[i] = true
+		res.cpu[qs[i].group] += time.Duration(q.CPUSeconds * float64(time.Second))
+	}
+	res.cpuNote = "the Python process's CPU time around each call"
+	if len(r.Queries) > 0 && r.Queries[0].Ref != qs[0].ref {
+		return nil, fmt.Errorf("igraph answered %s first, not %s", r.Queries[0].Ref, qs[0].ref)
 	}
 	return res, nil
 }

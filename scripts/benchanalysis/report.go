@@ -13,6 +13,7 @@ import (
 type report struct {
 	opts                     options
 	generate, compile        time.Duration
+	compileCPU, estateCPU    time.Duration
 	nodes, edges             int
 	graphBytes               int64
 	modelBytes, peakRSS      int64
@@ -59,7 +60,7 @@ func (r *report) write(w io.Writer) {
 	fmt.Fprintf(w, "| setup | time or size |\n| --- | --- |\n")
 	fmt.Fprintf(w, "| generate the estate (synth) | %s |\n", dur(r.generate))
 	fmt.Fprintf(w, "| generated model in memory, heap in use | %.0f MB |\n", float64(r.modelBytes)/1e6)
-	fmt.Fprintf(w, "| compile (analysis.Compile) | %s |\n", dur(r.compile))
+	fmt.Fprintf(w, "| compile (analysis.Compile), wall / CPU | %s / %s |\n", dur(r.compile), dur(r.compileCPU))
 	fmt.Fprintf(w, "| compiled graph, heap in use (names shared with the model) | %.0f MB |\n", float64(r.graphBytes)/1e6)
 	fmt.Fprintf(w, "| peak resident memory of the whole run (model, graph, queries) | %.0f MB |\n", float64(r.peakRSS)/1e6)
 	for _, peer := range r.peers {
@@ -100,8 +101,8 @@ func (r *report) write(w io.Writer) {
 	if r.opts.estate && r.estateTimedOut {
 		fmt.Fprintf(w, "| estate report: every single failure | 1 | | did not finish in %s | | |%s\n", dur(r.opts.estateTimeout), strings.Repeat(" not offered |", len(r.peers)))
 	} else if r.opts.estate {
-		fmt.Fprintf(w, "| estate report: every single failure, worst failure of %s objects, SPOFs of %s | 1 | | %s | | |%s\n",
-			thousands(r.estateWorst), thousands(r.estateSPOFs), dur(r.estate), strings.Repeat(" not offered |", len(r.peers)))
+		fmt.Fprintf(w, "| estate report: every single failure, worst failure of %s objects, SPOFs of %s | 1 | | %s wall, %s CPU | | |%s\n",
+			thousands(r.estateWorst), thousands(r.estateSPOFs), dur(r.estate), dur(r.estateCPU), strings.Repeat(" not offered |", len(r.peers)))
 	}
 	fmt.Fprintf(w, "\nThroughput over the random single failures: %s full reports per second on one goroutine, %s on %d; the engine alone %s and %s.\n\n",
 		thousands(int(r.qpsReport[0])), thousands(int(r.qpsReport[1])), runtime.GOMAXPROCS(0), thousands(int(r.qpsEngine[0])), thousands(int(r.qpsEngine[1])))
@@ -133,6 +134,8 @@ func (r *report) write(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 
+	r.writeCPU(w)
+
 	for _, peer := range r.peers {
 		same, ran := 0, 0
 		for i := range r.queries {
@@ -150,6 +153,69 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintln(w)
 	}
 	fmt.Fprintln(w)
+}
+
+// writeCPU writes the mean CPU time per query of each group, for each tool, and their
+// ratios: what a query costs whatever else the shared machine runs. A peer's mean is over the
+// queries it ran; a ratio is given where that is the same work as Perdura's (every query of
+// the group, or repeats of one query).
+func (r *report) writeCPU(w io.Writer) {
+	p := r.perdura
+	count := map[string]int{}
+	for _, q := range r.queries {
+		count[q.group]++
+	}
+	mean := func(total time.Duration, n int) time.Duration {
+		if n == 0 {
+			return 0
+		}
+		return total / time.Duration(n)
+	}
+	ranIn := func(peer *peerResult, g string) int {
+		n := 0
+		for i, q := range r.queries {
+			if q.group == g && peer.ran[i] {
+				n++
+			}
+		}
+		return n
+	}
+	fmt.Fprintf(w, "Mean CPU time per query, what a query costs whatever else the machine runs (Perdura: the process's CPU time, all threads, over each group divided by its queries")
+	for _, peer := range r.peers {
+		fmt.Fprintf(w, "; %s: %s", peer.name, peer.cpuNote)
+	}
+	fmt.Fprintf(w, "):\n\n| query | Perdura report | engine | BFS ceiling |")
+	for _, peer := range r.peers {
+		fmt.Fprintf(w, " %s | %s / report | %s / engine |", peer.name, peer.name, peer.name)
+	}
+	fmt.Fprintf(w, " report / ceiling | engine / ceiling |\n| --- | ---: | ---: | ---: |%s ---: | ---: |\n", strings.Repeat(" ---: | ---: | ---: |", len(r.peers)))
+	for _, g := range groups() {
+		rep, eng, ceil := mean(p.reportCPU[g], count[g]), mean(p.engineCPU[g], count[g]), mean(p.ceilingCPU[g], count[g])
+		fmt.Fprintf(w, "| %s | %s | %s | %s |", g, cpuDur(rep), cpuDur(eng), cpuDur(ceil))
+		for _, peer := range r.peers {
+			n := ranIn(peer, g)
+			if n == 0 {
+				fmt.Fprintf(w, " skipped | | |")
+				continue
+			}
+			pc := mean(peer.cpu[g], n)
+			if n == count[g] || g == groupThird || g == groupSite {
+				fmt.Fprintf(w, " %s | %s | %s |", cpuDur(pc), ratio(pc, rep), ratio(pc, eng))
+			} else {
+				fmt.Fprintf(w, " %s (%d queries) | – | – |", cpuDur(pc), n)
+			}
+		}
+		fmt.Fprintf(w, " %s | %s |\n", ratio(rep, ceil), ratio(eng, ceil))
+	}
+	fmt.Fprintln(w)
+}
+
+// cpuDur writes a CPU time, or a dash for none measured (below the clock's resolution).
+func cpuDur(d time.Duration) string {
+	if d <= 0 {
+		return "< tick"
+	}
+	return dur(d)
 }
 
 func (r *report) siteRef() string {
