@@ -68,6 +68,7 @@ func runContract(t *testing.T, open func(t *testing.T) *Store) {
 		{"AllOrNothing", testAllOrNothing},
 		{"Managed", testManaged},
 		{"Check", testCheck},
+		{"CheckPanics", testCheckPanics},
 		{"WriteAudit", testWriteAudit},
 		{"List", testList},
 		{"GenerationAcrossHandles", testGenerationAcrossHandles},
@@ -314,6 +315,27 @@ func testCheck(t *testing.T, s *Store) {
 	}
 	if got := auditCount(t, s); got != entries {
 		t.Errorf("audit entries after a refused write = %d, want %d", got, entries)
+	}
+}
+
+// testCheckPanics checks that a panicking check panics in the caller's goroutine, where the
+// server's recovery can answer the request, and leaves the store working.
+func testCheckPanics(t *testing.T, s *Store) {
+	func() {
+		defer func() {
+			if v := recover(); v == nil || !strings.Contains(fmt.Sprint(v), "check exploded") {
+				t.Errorf("recovered %v, want the check's panic", v)
+			}
+		}()
+		s.Write(context.Background(), api, "object.create", []catalog.Change{put(model.KindSite, "a", nil)},
+			func([]catalog.Object) error { panic("check exploded") })
+	}()
+	if _, err := s.Object(context.Background(), model.KindSite, "a"); !errors.Is(err, catalog.ErrNotFound) {
+		t.Errorf("a write whose check panicked was stored (err = %v)", err)
+	}
+	mustWrite(t, s, "object.create", put(model.KindSite, "a", nil))
+	if got := auditCount(t, s); got != 1 {
+		t.Errorf("audit entries = %d, want 1", got)
 	}
 }
 

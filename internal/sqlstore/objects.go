@@ -277,7 +277,8 @@ type objectKey struct {
 // precondition is checked against the stored objects, check sees the whole model as it would
 // be after the write, and then the objects, their revisions and one audit entry are stored
 // and the generation goes up. It returns the written objects in the order of changes; a
-// deletion's has a nil Document and the revision that recorded the deletion.
+// deletion's has a nil Document and the revision that recorded the deletion. check runs on
+// the store's writer, holding the write lock: it must not write through the store itself.
 func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, changes []catalog.Change, check catalog.Check) ([]catalog.Object, error) {
 	if len(changes) == 0 {
 		return nil, errors.New("write: no changes")

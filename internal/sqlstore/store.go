@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/url"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -243,7 +244,34 @@ func (s *Store) write(ctx context.Context, fn writeFunc) error {
 	}
 	// Once queued, wait whatever ctx says: the write may commit, and its caller must not be
 	// told otherwise.
-	return <-req.done
+	err := <-req.done
+	if p, ok := err.(*panicError); ok {
+		panic(p.String())
+	}
+	return err
+}
+
+// panicError carries a panic in a write (a check function's, say) from the writer goroutine
+// back to the goroutine that asked for the write, which panics in its turn: there the server's
+// recovery answers one request, where a panic in the writer would end the process.
+type panicError struct {
+	value any
+	stack []byte
+}
+
+func (p *panicError) Error() string { return fmt.Sprintf("panic in a write: %v", p.value) }
+func (p *panicError) String() string {
+	return fmt.Sprintf("%v\n\nin the store's writer:\n%s", p.value, p.stack)
+}
+
+// run runs one write's statements, turning a panic into a panicError.
+func (r *writeReq) run(ctx context.Context, tx *sql.Tx, h *head) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = &panicError{value: v, stack: debug.Stack()}
+		}
+	}()
+	return r.fn(ctx, tx, h)
 }
 
 // runWrites is the store's one writer. It takes the writes queued while the previous
@@ -309,7 +337,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			continue
 		}
 		if !multi {
-			if err := r.fn(ctx, tx, &h); err != nil {
+			if err := r.run(ctx, tx, &h); err != nil {
 				r.done <- err
 				return
 			}
@@ -321,7 +349,7 @@ func (s *Store) commitBatch(batch []*writeReq) {
 			fail(append(done, batch[i:]...), fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		if err := r.fn(ctx, tx, &h); err != nil {
+		if err := r.run(ctx, tx, &h); err != nil {
 			if _, rerr := tx.ExecContext(ctx, `ROLLBACK TO SAVEPOINT write`); rerr != nil {
 				r.done <- err
 				fail(append(done, batch[i+1:]...), fmt.Errorf("roll back a failed write: %w", rerr))
