@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -578,5 +579,17 @@ func TestConcurrentQueries(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+func TestEstateCancelled(t *testing.T) {
+	g, err := Compile(randomModel(7))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if est := g.Estate(ctx); est != nil {
+		t.Errorf("Estate with a cancelled context: got a report, want nil")
 	}
 }
