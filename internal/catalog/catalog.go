@@ -90,9 +90,12 @@ type Change struct {
 	Force  bool
 }
 
-// Check sees every object as it would be after a write, inside the write's transaction,
-// and refuses the write by returning an error (which Write returns unchanged).
-type Check func(after []Object) error
+// Check runs inside a write's transaction, under the write lock, and refuses the write by
+// returning an error (which Write returns unchanged). generation is the store's generation
+// before this write; after reads every object as it would be after the write. A caller that
+// validated the write against that same generation need not call after at all: nothing else
+// can have been written in between. A successful Write raises the generation by exactly one.
+type Check func(generation int64, after func() ([]Object, error)) error
 
 // Store is what the catalog needs from storage; internal/sqlstore implements it.
 type Store interface {

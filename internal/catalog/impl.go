@@ -187,24 +187,81 @@ func errorKeys(fs []lint.Finding) map[string]bool {
 // validate refuses a model that does not load, or that has lint errors the model before the
 // write did not have: a write may not make the model worse, and need not fix what it did not
 // touch. reqName and reqDoc place problems of a request's own document.
-func (c *Catalog) validate(b built, before map[string]bool, reqName string, reqDoc []byte) error {
+// It returns the lint errors of the model after the write, for the next write's "before".
+func (c *Catalog) validate(b built, before map[string]bool, reqName string, reqDoc []byte) (map[string]bool, error) {
 	if len(b.problems) > 0 {
-		return c.refuse(lint.FromProblems(b.problems), b.docs, reqName, reqDoc)
+		return nil, c.refuse(lint.FromProblems(b.problems), b.docs, reqName, reqDoc)
 	}
 	g, err := analysis.Compile(b.model)
 	if err != nil {
-		return &ValidationError{Problems: []Problem{{Rule: model.RuleCycle, Message: err.Error()}}}
+		return nil, &ValidationError{Problems: []Problem{{Rule: model.RuleCycle, Message: err.Error()}}}
 	}
+	errs := lint.Run(b.model, g, lint.Options{ErrorsOnly: true})
 	var fresh []lint.Finding
-	for _, f := range lint.Run(b.model, g, lint.Options{ErrorsOnly: true}) {
+	for _, f := range errs {
 		if !before[f.Rule+"\x00"+f.Object+"\x00"+f.Message] {
 			fresh = append(fresh, f)
 		}
 	}
 	if len(fresh) > 0 {
-		return c.refuse(fresh, b.docs, reqName, reqDoc)
+		return nil, c.refuse(fresh, b.docs, reqName, reqDoc)
 	}
-	return nil
+	return errorKeys(errs), nil
+}
+
+// write stores changes validated against st, whose after-state has the lint errors after.
+// When the store's generation is still st's, nothing was written in between (writes of this
+// catalog are serialised by writeMu; another server's would have moved the generation) and
+// the validation done before stands; otherwise the check validates the whole after-state
+// inside the transaction. On success the cached state advances without reading the store.
+func (c *Catalog) write(ctx context.Context, a Actor, action string, st *writeState, after map[string]bool, changes []Change) ([]Object, error) {
+	same := false
+	written, err := c.store.Write(ctx, a, action, changes, func(gen int64, read func() ([]Object, error)) error {
+		if gen == st.generation {
+			same = true
+			return nil
+		}
+		objs, err := read()
+		if err != nil {
+			return err
+		}
+		_, err = c.validate(c.build(objs, nil), st.errors, "", nil)
+		return err
+	})
+	if err == nil && same {
+		c.advance(st, written, after)
+	}
+	return written, err
+}
+
+// advance caches the state after a write that landed on st's generation.
+func (c *Catalog) advance(st *writeState, written []Object, errs map[string]bool) {
+	changed := make(map[string]Object, len(written))
+	for _, w := range written {
+		changed[w.Kind.RefPrefix()+"/"+w.Name] = w
+	}
+	next := &writeState{generation: st.generation + 1, errors: errs, objects: make([]Object, 0, len(st.objects)+len(written))}
+	for _, o := range st.objects {
+		key := o.Kind.RefPrefix() + "/" + o.Name
+		if w, ok := changed[key]; ok {
+			delete(changed, key)
+			if w.Document == nil {
+				continue
+			}
+			o = w
+		}
+		next.objects = append(next.objects, o)
+	}
+	for _, w := range written { // new objects, in the order written
+		if _, ok := changed[w.Kind.RefPrefix()+"/"+w.Name]; ok && w.Document != nil {
+			next.objects = append(next.objects, w)
+		}
+	}
+	c.cache.stateMu.Lock()
+	if c.cache.state == st {
+		c.cache.state = next
+	}
+	c.cache.stateMu.Unlock()
 }
 
 // refuse turns findings into a ValidationError, with JSON pointers into stored documents and
@@ -257,6 +314,8 @@ func (c *Catalog) apply(ctx context.Context, a Actor, source string, files []Fil
 var sourceName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 
 func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder []model.Object, prune bool) (ApplyResult, error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	snap, err := c.writeState(ctx)
 	if err != nil {
 		return ApplyResult{}, err
@@ -310,13 +369,11 @@ func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder 
 		return res, nil
 	}
 	// Check against the folder's files first, so problems name the user's file and line.
-	before := snap.errors
-	if err := c.validate(c.build(rest, folder), before, "", nil); err != nil {
+	after, err := c.validate(c.build(rest, folder), snap.errors, "", nil)
+	if err != nil {
 		return res, err
 	}
-	_, err = c.store.Write(ctx, a, "apply", changes, func(after []Object) error {
-		return c.validate(c.build(after, nil), before, "", nil)
-	})
+	_, err = c.write(ctx, a, "apply", snap, after, changes)
 	return res, err
 }
 
@@ -334,6 +391,8 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 	}
 	o := objs[0]
 	ref := model.Ref(o)
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	snap, err := c.writeState(ctx)
 	if err != nil {
 		return Object{}, err
@@ -347,16 +406,15 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 		}
 		rest = append(rest, s)
 	}
-	before := snap.errors
-	if err := c.validate(c.build(rest, []model.Object{o}), before, requestName, document); err != nil {
+	after, err := c.validate(c.build(rest, []model.Object{o}), snap.errors, requestName, document)
+	if err != nil {
 		return Object{}, err
 	}
 	doc, err := Canonical(o)
 	if err != nil {
 		return Object{}, err
 	}
-	written, err := c.store.Write(ctx, a, action, []Change{{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: ifRevision}},
-		func(after []Object) error { return c.validate(c.build(after, nil), before, "", nil) })
+	written, err := c.write(ctx, a, action, snap, after, []Change{{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: ifRevision}})
 	if err != nil {
 		return Object{}, err
 	}
@@ -369,6 +427,8 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 }
 
 func (c *Catalog) delete(ctx context.Context, a Actor, kind model.Kind, name string, ifRevision *int64) error {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
 	snap, err := c.writeState(ctx)
 	if err != nil {
 		return err
@@ -385,12 +445,11 @@ func (c *Catalog) delete(ctx context.Context, a Actor, kind model.Kind, name str
 	if !found {
 		return fmt.Errorf("%w: %s/%s", ErrNotFound, kind.RefPrefix(), name)
 	}
-	before := snap.errors
-	if err := c.validate(c.build(rest, nil), before, "", nil); err != nil {
+	after, err := c.validate(c.build(rest, nil), snap.errors, "", nil)
+	if err != nil {
 		return err
 	}
-	_, err = c.store.Write(ctx, a, "object.delete", []Change{{Kind: kind, Name: name, IfRevision: ifRevision}},
-		func(after []Object) error { return c.validate(c.build(after, nil), before, "", nil) })
+	_, err = c.write(ctx, a, "object.delete", snap, after, []Change{{Kind: kind, Name: name, IfRevision: ifRevision}})
 	return err
 }
 

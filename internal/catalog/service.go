@@ -3,6 +3,7 @@ package catalog
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/perdura/perdura/internal/analysis"
 	"github.com/perdura/perdura/internal/lint"
@@ -71,6 +72,9 @@ type ApplyResult struct {
 type Catalog struct {
 	store Store
 	cache snapshotCache
+	// writeMu serialises this catalog's writes, so each is validated against the state the
+	// one before it left and none has to read the whole model inside its transaction.
+	writeMu sync.Mutex
 }
 
 // New returns a catalog over a store.

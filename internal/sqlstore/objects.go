@@ -274,9 +274,10 @@ type objectKey struct {
 }
 
 // Write applies changes all or nothing, under the cross-process write lock: every
-// precondition is checked against the stored objects, check sees the whole model as it would
-// be after the write, and then the objects, their revisions and one audit entry are stored
-// and the generation goes up. It returns the written objects in the order of changes; a
+// precondition is checked against the stored objects, check is given the generation before
+// the write and can read the whole model as it would be after it (read only if asked for),
+// and then the objects, their revisions and one audit entry are stored and the generation
+// goes up by one. It returns the written objects in the order of changes; a
 // deletion's has a nil Document and the revision that recorded the deletion. check runs on
 // the store's writer, holding the write lock: it must not write through the store itself.
 func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, changes []catalog.Change, check catalog.Check) ([]catalog.Object, error) {
@@ -306,11 +307,14 @@ func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, chang
 			written = append(written, o)
 		}
 		if check != nil {
-			after, err := allObjects(ctx, tx)
-			if err != nil {
-				return err
+			after := func() ([]catalog.Object, error) {
+				all, err := allObjects(ctx, tx)
+				if err != nil {
+					return nil, err
+				}
+				return applyChanges(all, written), nil
 			}
-			if err := check(applyChanges(after, written)); err != nil {
+			if err := check(h.generation, after); err != nil {
 				return err
 			}
 		}
