@@ -88,14 +88,16 @@ func (s *server) toProblem(ctx context.Context, err error) *Problem {
 		return p
 	case errors.Is(err, auth.ErrBadCredentials), errors.Is(err, auth.ErrUnauthenticated):
 		return problem(http.StatusUnauthorized, err.Error())
+	// The catalog and the store wrap these sentinels with the object and revision or source
+	// they concern ("service/x is managed by source \"ops\""), words meant for users.
 	case errors.Is(err, catalog.ErrNotFound), errors.Is(err, auth.ErrNotFound):
-		return problem(http.StatusNotFound, "no such object")
+		return problem(http.StatusNotFound, err.Error())
 	case errors.Is(err, auth.ErrExists):
-		return problem(http.StatusConflict, "it already exists")
+		return problem(http.StatusConflict, err.Error())
 	case errors.Is(err, catalog.ErrConflict):
-		return problem(http.StatusConflict, "the object changed or exists already; read it again and retry")
+		return problem(http.StatusConflict, err.Error()+"; read it again and retry")
 	case errors.Is(err, catalog.ErrManaged):
-		return problem(http.StatusConflict, "the object is managed by a model folder; change it there and run perdura apply")
+		return problem(http.StatusConflict, strings.TrimPrefix(err.Error(), catalog.ErrManaged.Error()+": "))
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer, but the log should not call it a bug.
 		return problem(499, "request cancelled")
