@@ -1,8 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/perdura/perdura/internal/auth"
@@ -213,5 +215,40 @@ func TestAnalysis(t *testing.T) {
 	r.json(t, &est)
 	if _, ok := est["spofs"]; !ok {
 		t.Errorf("estate: no spofs in %s", r.body)
+	}
+}
+
+// TestConcurrentUpdates: many writers who all read revision 1 race; exactly one wins, the
+// others get 412, and the stored object is the winner's.
+func TestConcurrentUpdates(t *testing.T) {
+	e := newEnv(t)
+	ed := e.as(auth.RoleEditor)
+	if r := ed.do("POST", "/api/v1/sites", site("dc-r", "1d"), nil); r.StatusCode != 201 {
+		t.Fatalf("create: status %d body %s", r.StatusCode, r.body)
+	}
+	const writers = 16
+	statuses := make(chan int, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			// Each writer sets its own recovery time, so the winner is recognisable.
+			r := ed.do("PUT", "/api/v1/sites/dc-r", site("dc-r", fmt.Sprintf("%dh", i+1)), map[string]string{"If-Match": `"1"`})
+			statuses <- r.StatusCode
+		})
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[200] != 1 || count[412] != writers-1 {
+		t.Fatalf("statuses %v; want one 200 and %d 412", count, writers-1)
+	}
+	r := ed.do("GET", "/api/v1/sites/dc-r/revisions", nil, nil)
+	var revs RevisionList
+	r.json(t, &revs)
+	if len(revs.Items) != 2 {
+		t.Errorf("revisions after the race: %s; want exactly 2", r.body)
 	}
 }
