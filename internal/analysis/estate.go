@@ -37,13 +37,15 @@ type Worst struct {
 }
 
 // sweep is one worker's share of the estate: the worst failure seen so far of every node and
-// the SPOFs found for the objects the report lists. Workers never share writable memory; the
-// results are merged once at the end, in an order that does not depend on scheduling.
+// the SPOFs found for the objects the report lists, by the sweep graph's ids. Workers never
+// share writable memory; the results are merged once at the end, in an order that does not
+// depend on scheduling.
 type sweep struct {
-	sc         *scratch
+	sc         *sweepScratch
 	worstUp    []int64 // -1: no failure seen takes the node down
-	worstCause []int32
-	spofs      [][]int32 // by spofIndex
+	worstCause []int32 // Graph id of the cause
+	worstRank  []int32 // refRank of the cause, for ties
+	spofs      [][]int32 // by spofIndex, Graph ids
 }
 
 // Estate answers every single failure of every service, site and provider at once: each
@@ -56,16 +58,25 @@ type sweep struct {
 // Ties: the worst cause is the one with the longest up time (unrecoverable is longest); among
 // equal up times, the cause whose ref sorts first. Objects and causes are sorted by ref.
 func (g *Graph) Estate(ctx context.Context) *Estate {
-	spofIndex := make([]int32, g.nReal)
-	var spofObjects []int32
-	for v := 0; v < g.nReal; v++ {
-		spofIndex[v] = -1
-		if g.kind[v] == kindFunction || g.kind[v] == kindService && g.tier01[v] {
-			spofIndex[v] = int32(len(spofObjects))
-			spofObjects = append(spofObjects, int32(v))
+	sg := g.newSweepGraph()
+	n := len(sg.old)
+	spofIndex := make([]int32, n) // by sweep id
+	var spofObjects []int32       // Graph ids
+	for nw, v := range sg.old {
+		spofIndex[nw] = -1
+		if int(v) < g.nReal && (g.kind[v] == kindFunction || g.kind[v] == kindService && g.tier01[v]) {
+			spofIndex[nw] = int32(len(spofObjects))
+			spofObjects = append(spofObjects, v)
 		}
 	}
-	failures := g.Nodes()
+	var failures []int32 // sweep ids of every service, site and provider, in Graph id order
+	renum := make([]int32, n)
+	for nw, v := range sg.old {
+		renum[v] = int32(nw)
+	}
+	for _, id := range g.Nodes() {
+		failures = append(failures, renum[id])
+	}
 
 	workers := runtime.GOMAXPROCS(0)
 	if workers > len(failures)/64+1 {
@@ -77,9 +88,10 @@ func (g *Graph) Estate(ctx context.Context) *Estate {
 	var wg sync.WaitGroup
 	for w := range sweeps {
 		s := &sweep{
-			sc:         g.getScratch(),
-			worstUp:    make([]int64, g.nReal),
-			worstCause: make([]int32, g.nReal),
+			sc:         sg.newScratch(),
+			worstUp:    make([]int64, n),
+			worstCause: make([]int32, n),
+			worstRank:  make([]int32, n),
 			spofs:      make([][]int32, len(spofObjects)),
 		}
 		for i := range s.worstUp {
@@ -87,59 +99,62 @@ func (g *Graph) Estate(ctx context.Context) *Estate {
 		}
 		sweeps[w] = s
 		wg.Go(func() {
-			seed := make([]int32, 1)
 			for ctx.Err() == nil {
 				lo := int(next.Add(chunk)) - chunk
 				if lo >= len(failures) {
 					return
 				}
 				for _, x := range failures[lo:min(lo+chunk, len(failures))] {
-					seed[0] = int32(x)
-					g.sweepOne(s, seed, spofIndex)
+					g.sweepOne(sg, s, x, spofIndex)
 				}
 			}
 		})
 	}
 	wg.Wait()
-	for _, s := range sweeps {
-		g.putScratch(s.sc)
-	}
 	if ctx.Err() != nil {
 		return nil
 	}
-	return g.mergeSweeps(sweeps, spofObjects)
+	return g.mergeSweeps(sg, sweeps, spofObjects)
 }
 
-// sweepOne propagates the failure of one node and folds what it takes down into s.
-func (g *Graph) sweepOne(s *sweep, seed []int32, spofIndex []int32) {
+// sweepOne propagates the failure of one node (a sweep id) and folds what it takes down into s.
+func (g *Graph) sweepOne(sg *sweepGraph, s *sweep, x int32, spofIndex []int32) {
 	sc := s.sc
-	x := seed[0]
-	g.propagate(sc, seed)
+	sg.propagate(sc, x)
+	cause := sg.old[x]
+	rank := g.refRank[cause]
 	for _, v := range sc.touched {
 		f := sc.flag[v]
-		if int(v) >= g.nReal || f&fDown == 0 {
+		if f&fDown == 0 || sg.isGroup[v] {
 			continue
 		}
 		up := sc.up[v]
-		if w := s.worstUp[v]; up > w || up == w && g.refRank[x] < g.refRank[s.worstCause[v]] {
-			s.worstUp[v], s.worstCause[v] = up, x
+		if w := s.worstUp[v]; up > w || up == w && rank < s.worstRank[v] {
+			s.worstUp[v], s.worstCause[v], s.worstRank[v] = up, cause, rank
 		}
 		if f&fBDown != 0 && v != x {
 			if i := spofIndex[v]; i >= 0 {
-				s.spofs[i] = append(s.spofs[i], x)
+				s.spofs[i] = append(s.spofs[i], cause)
 			}
 		}
 	}
 	sc.reset()
 }
 
-func (g *Graph) mergeSweeps(sweeps []*sweep, spofObjects []int32) *Estate {
-	worstUp, worstCause := sweeps[0].worstUp, sweeps[0].worstCause
+func (g *Graph) mergeSweeps(sg *sweepGraph, sweeps []*sweep, spofObjects []int32) *Estate {
+	first := sweeps[0]
 	for _, s := range sweeps[1:] {
 		for v, up := range s.worstUp {
-			if w := worstUp[v]; up > w || up == w && up >= 0 && g.refRank[s.worstCause[v]] < g.refRank[worstCause[v]] {
-				worstUp[v], worstCause[v] = up, s.worstCause[v]
+			if w := first.worstUp[v]; up > w || up == w && up >= 0 && s.worstRank[v] < first.worstRank[v] {
+				first.worstUp[v], first.worstCause[v], first.worstRank[v] = up, s.worstCause[v], s.worstRank[v]
 			}
+		}
+	}
+	worstUp := make([]int64, g.nReal)
+	worstCause := make([]int32, g.nReal)
+	for nw, v := range sg.old {
+		if int(v) < g.nReal {
+			worstUp[v], worstCause[v] = first.worstUp[nw], first.worstCause[nw]
 		}
 	}
 	byRef := g.sortedByRef()
