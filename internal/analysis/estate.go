@@ -42,9 +42,9 @@ type Worst struct {
 // depend on scheduling.
 type sweep struct {
 	sc         *sweepScratch
-	worstUp    []int64 // -1: no failure seen takes the node down
-	worstCause []int32 // Graph id of the cause
-	worstRank  []int32 // refRank of the cause, for ties
+	worstUp    []int64   // -1: no failure seen takes the node down
+	worstCause []int32   // Graph id of the cause
+	worstRank  []int32   // refRank of the cause, for ties
 	spofs      [][]int32 // by spofIndex, Graph ids
 }
 
