@@ -213,7 +213,7 @@ func applyRemote(cmd *cobra.Command, server, token, source string, files []catal
 	var problem struct {
 		Title    string            `json:"title"`
 		Detail   string            `json:"detail"`
-		Problems []catalog.Problem `json:"problems"`
+		Problems []catalog.Problem `json:"errors"` // RFC 9457 extension: every model problem
 	}
 	_ = json.Unmarshal(data, &problem)
 	if resp.StatusCode == http.StatusUnprocessableEntity && len(problem.Problems) > 0 {

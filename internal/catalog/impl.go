@@ -3,7 +3,6 @@ package catalog
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,7 +22,8 @@ import (
 )
 
 // snapshotCache holds the last snapshot and the objects decoded from stored documents, keyed
-// by the documents' SHA-256, so a write decodes only what it changes.
+// by kind, name and revision (a stored revision never changes), so a write decodes only what
+// it changes.
 type snapshotCache struct {
 	mu      sync.Mutex // serialises snapshot loads; readers of a loaded snapshot never take it
 	last    *Snapshot
@@ -33,13 +33,20 @@ type snapshotCache struct {
 	state   *writeState
 
 	decMu   sync.Mutex
-	decoded map[[sha256.Size]byte]model.Object
+	decoded map[revKey]model.Object
+}
+
+// revKey names one stored revision of an object.
+type revKey struct {
+	kind     model.Kind
+	name     string
+	revision int64
 }
 
 // decode turns a stored document into its object, from the cache when the bytes were seen.
 // The file name of an object is its kind/name: positions in problems then name the object.
 func (c *Catalog) decode(o Object) (model.Object, model.Problems) {
-	key := sha256.Sum256(o.Document)
+	key := revKey{o.Kind, o.Name, o.Revision}
 	c.cache.decMu.Lock()
 	obj, ok := c.cache.decoded[key]
 	c.cache.decMu.Unlock()
@@ -56,7 +63,7 @@ func (c *Catalog) decode(o Object) (model.Object, model.Problems) {
 	}
 	c.cache.decMu.Lock()
 	if c.cache.decoded == nil {
-		c.cache.decoded = map[[sha256.Size]byte]model.Object{}
+		c.cache.decoded = map[revKey]model.Object{}
 	}
 	c.cache.decoded[key] = objs[0]
 	c.cache.decMu.Unlock()
@@ -65,9 +72,9 @@ func (c *Catalog) decode(o Object) (model.Object, model.Problems) {
 
 // forget drops decoded objects no stored document has any more, keeping the cache bounded.
 func (c *Catalog) forget(current []Object) {
-	keep := make(map[[sha256.Size]byte]bool, len(current))
+	keep := make(map[revKey]bool, len(current))
 	for _, o := range current {
-		keep[sha256.Sum256(o.Document)] = true
+		keep[revKey{o.Kind, o.Name, o.Revision}] = true
 	}
 	c.cache.decMu.Lock()
 	for k := range c.cache.decoded {
