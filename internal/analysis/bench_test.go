@@ -79,7 +79,7 @@ func BenchmarkSingleFailure(b *testing.B) {
 				t0 := time.Now()
 				if mode == "Spread" {
 					g.Spread(x)
-				} else if _, err := g.Impact(failureOf(g, x)); err != nil {
+				} else if _, err := g.Impact(g.FailureOf(x)); err != nil {
 					b.Fatal(err)
 				}
 				times = append(times, time.Since(t0))
@@ -89,21 +89,6 @@ func BenchmarkSingleFailure(b *testing.B) {
 			b.ReportMetric(float64(times[len(times)*99/100].Nanoseconds())/1e3, "p99-µs")
 		})
 	}
-}
-
-func failureOf(g *Graph, ids ...NodeID) Failure {
-	var f Failure
-	for _, id := range ids {
-		switch g.kind[id] {
-		case kindService:
-			f.Services = append(f.Services, g.name[id])
-		case kindSite:
-			f.Sites = append(f.Sites, g.name[id])
-		case kindProvider:
-			f.Providers = append(f.Providers, g.name[id])
-		}
-	}
-	return f
 }
 
 // hub finds the service whose failure reaches closest to a third of the estate.
@@ -166,7 +151,7 @@ func BenchmarkHubFailure(b *testing.B) {
 		}
 	})
 	b.Run("Impact", func(b *testing.B) {
-		f := failureOf(g, h)
+		f := g.FailureOf(h)
 		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := g.Impact(f); err != nil {
@@ -181,7 +166,7 @@ func BenchmarkHubFailure(b *testing.B) {
 		}
 	})
 	b.Run("SiteImpact", func(b *testing.B) {
-		f := failureOf(g, site)
+		f := g.FailureOf(site)
 		defer reportCPU(b)()
 		for b.Loop() {
 			if _, err := g.Impact(f); err != nil {

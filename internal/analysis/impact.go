@@ -83,6 +83,23 @@ func (o ObjectImpact) MarshalJSON() ([]byte, error) {
 	}{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, path})
 }
 
+// FailureOf is the failure of the given nodes (services, sites, providers; other ids are
+// skipped), for callers that hold ids: benchmarks, sweeps over Nodes.
+func (g *Graph) FailureOf(ids ...NodeID) Failure {
+	var f Failure
+	for _, id := range ids {
+		switch g.kind[id] {
+		case kindService:
+			f.Services = append(f.Services, g.name[id])
+		case kindSite:
+			f.Sites = append(f.Sites, g.name[id])
+		case kindProvider:
+			f.Providers = append(f.Providers, g.name[id])
+		}
+	}
+	return f
+}
+
 // seeds resolves a failure's names to node ids; an unknown name is an error naming it.
 func (g *Graph) seeds(f Failure) ([]int32, error) {
 	var out []int32

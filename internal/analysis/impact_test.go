@@ -530,6 +530,9 @@ func TestLookupRefSpreadReach(t *testing.T) {
 	if down, degraded := g.Spread(s1); down != 1 || degraded != 4 {
 		t.Errorf("Spread(site/s1): got %d down %d degraded, want 1 and 4", down, degraded)
 	}
+	if f := g.FailureOf(a, s1); !slices.Equal(f.Services, []string{"a"}) || !slices.Equal(f.Sites, []string{"s1"}) {
+		t.Errorf("FailureOf: got %+v", f)
+	}
 	seen := make([]bool, g.Len())
 	// s1, its hosting group, a, b, c, f
 	if got := g.ReachBFS(s1, seen); got != 6 {
