@@ -25,11 +25,19 @@ type sweepGraph struct {
 
 func (g *Graph) newSweepGraph() *sweepGraph {
 	n := g.n
-	old := make([]int32, n)
-	for i := range old {
-		old[i] = int32(i)
+	// Counting sort by rank, stable: within a rank, Graph order.
+	count := make([]int32, g.nRanks+1)
+	for _, r := range g.rank {
+		count[r+1]++
 	}
-	slices.SortStableFunc(old, func(a, b int32) int { return int(g.rank[a] - g.rank[b]) })
+	for r := 0; r < g.nRanks; r++ {
+		count[r+1] += count[r]
+	}
+	old := make([]int32, n)
+	for v, r := range g.rank {
+		old[count[r]] = int32(v)
+		count[r]++
+	}
 	renum := make([]int32, n)
 	for nw, o := range old {
 		renum[o] = int32(nw)
