@@ -115,14 +115,14 @@ func exec(t *testing.T, s *Store, q string, args ...any) {
 	}
 }
 
-// fixedClock is a clock that steps by a second on every reading, at nanosecond precision and
+// steppingClock is a clock that steps by a second on every reading, at nanosecond precision and
 // in a zone that is not UTC, so that tests see the store's truncation and conversion.
-type fixedClock struct {
+type steppingClock struct {
 	ch chan time.Time
 }
 
 func newClock(start time.Time) func() time.Time {
-	c := fixedClock{ch: make(chan time.Time, 1)}
+	c := steppingClock{ch: make(chan time.Time, 1)}
 	c.ch <- start
 	return func() time.Time {
 		t := <-c.ch
