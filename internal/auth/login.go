@@ -43,6 +43,9 @@ type Options struct {
 	// because one office behind NAT shares an address, and a few typos there must not lock
 	// everyone out; still low enough to stop one address trying many names.
 	MaxAddressFailures int
+	// CacheTTL is how long a session or token, with its user, is taken as read (0: one
+	// second; negative: never). See credCache for the trade.
+	CacheTTL time.Duration
 }
 
 // Authenticator logs users in and recognises their sessions and API tokens.
@@ -54,6 +57,8 @@ type Authenticator struct {
 	maxFailures int
 	maxAddr     int
 	window      time.Duration
+
+	cache credCache
 
 	dummyOnce sync.Once
 	dummy     string // a hash to verify against for unknown users, so they cost the same time
@@ -80,6 +85,10 @@ func New(store Store, opt Options) *Authenticator {
 	}
 	if a.window == 0 {
 		a.window = 15 * time.Minute
+	}
+	a.cache.ttl = opt.CacheTTL
+	if a.cache.ttl == 0 {
+		a.cache.ttl = time.Second
 	}
 	return a
 }
@@ -172,6 +181,14 @@ func (a *Authenticator) Session(ctx context.Context, secret string) (Session, Us
 	if secret == "" {
 		return Session{}, User{}, ErrUnauthenticated
 	}
+	now := a.now()
+	key := "s" + string(HashSecret(secret))
+	if e, ok := a.cache.get(key, now); ok {
+		if !now.Before(e.session.ExpiresAt) {
+			return Session{}, User{}, ErrUnauthenticated
+		}
+		return e.session, e.user, nil
+	}
 	s, err := a.store.Session(ctx, HashSecret(secret))
 	if errors.Is(err, ErrNotFound) {
 		return Session{}, User{}, ErrUnauthenticated
@@ -179,15 +196,20 @@ func (a *Authenticator) Session(ctx context.Context, secret string) (Session, Us
 	if err != nil {
 		return Session{}, User{}, fmt.Errorf("look up session: %w", err)
 	}
-	if !a.now().Before(s.ExpiresAt) {
+	if !now.Before(s.ExpiresAt) {
 		return Session{}, User{}, ErrUnauthenticated
 	}
 	u, err := a.activeUser(ctx, s.User)
-	return s, u, err
+	if err != nil {
+		return Session{}, User{}, err
+	}
+	a.cache.put(key, cacheEntry{at: now, session: s, user: u})
+	return s, u, nil
 }
 
 // EndSession deletes the session of a cookie's secret; an unknown one is already ended.
 func (a *Authenticator) EndSession(ctx context.Context, secret string) error {
+	a.cache.forget("", "s"+string(HashSecret(secret)))
 	err := a.store.DeleteSession(ctx, HashSecret(secret))
 	if errors.Is(err, ErrNotFound) {
 		return nil
@@ -216,6 +238,14 @@ func (a *Authenticator) Token(ctx context.Context, secret string) (Token, User, 
 	if _, ok := TokenID(secret); !ok {
 		return Token{}, User{}, ErrUnauthenticated
 	}
+	now := a.now()
+	key := "t" + string(HashSecret(secret))
+	if e, ok := a.cache.get(key, now); ok {
+		if e.token.ExpiresAt != nil && !now.Before(*e.token.ExpiresAt) {
+			return Token{}, User{}, ErrUnauthenticated
+		}
+		return e.token, e.user, nil
+	}
 	t, err := a.store.TokenByHash(ctx, HashSecret(secret))
 	if errors.Is(err, ErrNotFound) {
 		return Token{}, User{}, ErrUnauthenticated
@@ -223,7 +253,6 @@ func (a *Authenticator) Token(ctx context.Context, secret string) (Token, User, 
 	if err != nil {
 		return Token{}, User{}, fmt.Errorf("look up token: %w", err)
 	}
-	now := a.now()
 	if t.Revoked || t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
 		return Token{}, User{}, ErrUnauthenticated
 	}
@@ -238,6 +267,7 @@ func (a *Authenticator) Token(ctx context.Context, secret string) (Token, User, 
 			return Token{}, User{}, fmt.Errorf("touch token %s: %w", t.ID, err)
 		}
 	}
+	a.cache.put(key, cacheEntry{at: now, token: t, user: u})
 	return t, u, nil
 }
 

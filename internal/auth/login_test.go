@@ -35,7 +35,7 @@ func setup(t *testing.T) (*auth.Authenticator, *sqlstore.Store, *clock) {
 	}
 	t.Cleanup(func() { st.Close() })
 	h := auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
-	a := auth.New(st, auth.Options{Hasher: h, Now: clk.Now})
+	a := auth.New(st, auth.Options{Hasher: h, Now: clk.Now, CacheTTL: -1}) // the cache has its own test
 	for _, u := range []auth.User{{Name: "ann", Role: auth.RoleEditor}, {Name: "bo", Role: auth.RoleViewer, Disabled: true}} {
 		if u.PasswordHash, err = h.Hash(ctx, "password-123"); err != nil {
 			t.Fatal(err)
@@ -164,5 +164,37 @@ func TestTokens(t *testing.T) {
 	}
 	if _, _, err := a.Token(ctx, secret); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("token of a disabled user: %v, want ErrUnauthenticated", err)
+	}
+}
+
+// TestCredentialCache: within the TTL a token is taken as read, so a change made behind
+// the Authenticator's back shows after at most the TTL, and at once after Forget.
+func TestCredentialCache(t *testing.T) {
+	_, st, clk := setup(t)
+	ctx := context.Background()
+	a := auth.New(st, auth.Options{Hasher: auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0), Now: clk.Now})
+	ann, _ := st.User(ctx, "ann")
+	secret, tok, _ := a.NewToken(ctx, cli(), ann, "ci", auth.RoleEditor, nil)
+	if _, _, err := a.Token(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	st.RevokeToken(ctx, cli(), tok.ID) // as another server would
+	if _, _, err := a.Token(ctx, secret); err != nil {
+		t.Errorf("within the TTL: %v, want the cached token", err)
+	}
+	clk.Add(time.Second)
+	if _, _, err := a.Token(ctx, secret); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("after the TTL: %v, want ErrUnauthenticated", err)
+	}
+
+	sec, _, _ := a.NewSession(ctx, ann)
+	if _, _, err := a.Session(ctx, sec); err != nil {
+		t.Fatal(err)
+	}
+	ann.Disabled = true
+	st.UpdateUser(ctx, cli(), ann)
+	a.Forget("ann")
+	if _, _, err := a.Session(ctx, sec); !errors.Is(err, auth.ErrUnauthenticated) {
+		t.Errorf("after Forget: %v, want ErrUnauthenticated", err)
 	}
 }

@@ -42,7 +42,7 @@ func (c *clock) Advance(d time.Duration) {
 // env is a server over real SQLite storage holding the demo organisation, with one user of
 // every role, each with an API token.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *server
 	ts     *httptest.Server
 	store  *sqlstore.Store
@@ -58,7 +58,7 @@ func fastHasher() *auth.Hasher {
 	return auth.NewHasher(auth.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0)
 }
 
-func newEnv(t *testing.T, mod ...func(*Deps)) *env {
+func newEnv(t testing.TB, mod ...func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
@@ -100,7 +100,7 @@ func newEnv(t *testing.T, mod ...func(*Deps)) *env {
 // seed applies testdata/model.yaml (a small model with one object of every kind) as
 // source "base". The demo organisation would be more realistic, but its dates do not yet
 // survive the catalog's round trip; the small model also keeps each test fast.
-func seed(t *testing.T, cat *catalog.Catalog) {
+func seed(t testing.TB, cat *catalog.Catalog) {
 	t.Helper()
 	b, err := os.ReadFile("testdata/model.yaml")
 	if err != nil {
@@ -123,14 +123,14 @@ type response struct {
 	body []byte
 }
 
-func (r response) json(t *testing.T, v any) {
+func (r response) json(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.body, v); err != nil {
 		t.Fatalf("%s %s: body is not JSON (%v): %s", r.Request.Method, r.Request.URL.Path, err, r.body)
 	}
 }
 
-func (r response) problem(t *testing.T) Problem {
+func (r response) problem(t testing.TB) Problem {
 	t.Helper()
 	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
 		t.Errorf("%s %s: Content-Type = %q, want application/problem+json; body %s", r.Request.Method, r.Request.URL.Path, ct, r.body)

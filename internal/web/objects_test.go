@@ -1,6 +1,7 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -250,5 +251,35 @@ func TestConcurrentUpdates(t *testing.T) {
 	r.json(t, &revs)
 	if len(revs.Items) != 2 {
 		t.Errorf("revisions after the race: %s; want exactly 2", r.body)
+	}
+}
+
+func TestWithMetadata(t *testing.T) {
+	tests := []struct {
+		doc    string
+		rev    int64
+		source string
+		want   string
+	}{
+		{`{"apiVersion":"perdura/v1","kind":"Site","metadata":{"name":"a"},"spec":{}}`, 3, "",
+			`{"apiVersion":"perdura/v1","kind":"Site","metadata":{"revision":3,"name":"a"},"spec":{}}`},
+		{"{\n  \"kind\": \"Site\",\n  \"metadata\": {\n    \"name\": \"a\"\n  }\n}", 1, `ops "east"`,
+			"{\n  \"kind\": \"Site\",\n  \"metadata\": {\"revision\":1,\"source\":\"ops \\\"east\\\"\",\n    \"name\": \"a\"\n  }\n}"},
+		{`{"spec":{"metadata":{}},"metadata":{}}`, 2, "",
+			`{"spec":{"metadata":{}},"metadata":{"revision":2}}`},
+	}
+	for _, tt := range tests {
+		got, err := withMetadata([]byte(tt.doc), tt.rev, tt.source)
+		if err != nil || string(got) != tt.want {
+			t.Errorf("withMetadata(%s) = %s, %v; want %s", tt.doc, got, err, tt.want)
+		}
+		if !json.Valid(got) {
+			t.Errorf("withMetadata(%s) is not valid JSON: %s", tt.doc, got)
+		}
+	}
+	for _, bad := range []string{`[]`, `{"kind":"Site"}`, `{"metadata":[]}`, `{`} {
+		if _, err := withMetadata([]byte(bad), 1, ""); err == nil {
+			t.Errorf("withMetadata(%s): no error", bad)
+		}
 	}
 }

@@ -135,6 +135,7 @@ func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutp
 	if err := s.deps.Auth.UpdateUser(ctx, authActor(ctx), u); err != nil {
 		return nil, noUser(err, in.Name)
 	}
+	s.authn.Forget(u.Name) // a disabled or demoted user's next request sees it
 	return &userOutput{Body: userInfo(u)}, nil
 }
 
@@ -148,6 +149,7 @@ func (s *server) deleteUser(ctx context.Context, in *userNameInput) (*noContent,
 	if err := s.deps.Auth.DeleteUser(ctx, authActor(ctx), in.Name); err != nil {
 		return nil, noUser(err, in.Name)
 	}
+	s.authn.Forget(in.Name)
 	return &noContent{}, nil
 }
 
@@ -284,6 +286,7 @@ func (s *server) revokeToken(ctx context.Context, in *tokenIDInput) (*noContent,
 			if err := s.deps.Auth.RevokeToken(ctx, authActor(ctx), t.ID); err != nil {
 				return nil, err
 			}
+			s.authn.Forget(t.User)
 			return &noContent{}, nil
 		}
 	}
