@@ -30,6 +30,9 @@ func newObject(k Kind) Object {
 	return nil
 }
 
+// envelopeKeys are the keys document reads itself, which the struct decoding skips.
+var envelopeKeys = []string{"apiVersion", "kind"}
+
 // ownedKinds must name their owner: someone answers for them.
 func ownedKind(k Kind) bool {
 	return k == KindService || k == KindBusinessFunction || k == KindPlan
@@ -59,6 +62,13 @@ func (l *loader) document(file string, doc *yaml.Node) {
 		return
 	}
 	d := &docDecoder{l: l, file: file}
+	kinds := func() []string { // for messages
+		out := make([]string, len(Kinds))
+		for i, k := range Kinds {
+			out[i] = string(k)
+		}
+		return out
+	}
 	// A first look at the envelope, to name the object in every problem that follows.
 	var apiVal, kindKey, kindVal, nameVal *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
@@ -78,19 +88,15 @@ func (l *loader) document(file string, doc *yaml.Node) {
 			}
 		}
 	}
-	kinds := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		kinds[i] = string(k)
-	}
 	if kindVal == nil {
-		l.add(Problem{Pos: at(root), Rule: RuleEnvelope, Msg: "missing `kind`: expected one of " + quoteList(kinds)})
+		l.add(Problem{Pos: at(root), Rule: RuleEnvelope, Msg: "missing `kind`: expected one of " + quoteList(kinds())})
 		return
 	}
 	kind := Kind(kindVal.Value)
 	obj := newObject(kind)
 	if kindVal.Kind != yaml.ScalarNode || obj == nil {
 		l.add(Problem{Pos: at(kindVal), Rule: RuleEnvelope,
-			Msg: fmt.Sprintf("unknown kind %s: expected %s%s", quoted(kindVal), quoteList(kinds), didYouMean(kindVal.Value, kinds))})
+			Msg: fmt.Sprintf("unknown kind %s: expected %s%s", quoted(kindVal), quoteList(kinds()), didYouMean(kindVal.Value, kinds()))})
 		return
 	}
 	d.kind = kind
@@ -106,11 +112,9 @@ func (l *loader) document(file string, doc *yaml.Node) {
 	}
 	src := obj.Src()
 	src.Pos = at(kindKey)
-	src.Fields = make(map[string]Pos)
-	d.src = src
-	d.vals = make(map[string]Pos)
-	src.values = d.vals
-	d.decodeStruct(root, reflect.ValueOf(obj).Elem(), "", string(kind), 0, []string{"apiVersion", "kind"})
+	d.l.entries, d.l.pairs = d.l.entries[:0], d.l.pairs[:0] // left over if a document panicked
+	d.decodeStruct(root, reflect.ValueOf(obj).Elem(), rootPath, string(kind), 0, envelopeKeys, nil)
+	src.setEntries(d.l.paths, d.l.entries)
 
 	meta := obj.Meta()
 	name := meta.Name
@@ -118,8 +122,8 @@ func (l *loader) document(file string, doc *yaml.Node) {
 		l.add(Problem{Pos: src.valueAt("metadata.name"), Object: d.obj, Rule: RuleNameInvalid,
 			Msg: fmt.Sprintf("invalid name `%s`: a name is 1 to 63 lower-case letters, digits and '-', starting and ending with a letter or digit", truncate(name))})
 	}
-	if _, hasMeta := src.Fields["metadata"]; hasMeta && ownedKind(kind) && meta.Owner == "" {
-		l.add(Problem{Pos: src.Fields["metadata"], Object: d.obj, Rule: RuleRequired,
+	if metaPos, hasMeta := src.Lookup("metadata"); hasMeta && ownedKind(kind) && meta.Owner == "" {
+		l.add(Problem{Pos: metaPos, Object: d.obj, Rule: RuleRequired,
 			Msg: fmt.Sprintf("missing required field `owner` in %s metadata: a %s needs an owning Team or Person", kind, kind)})
 	}
 	if name == "" {

@@ -28,8 +28,14 @@ type loader struct {
 	m      *Model
 	probs  Problems
 	fields map[reflect.Type][]fieldInfo
-	paths  map[string]string // interned field paths
-	jobs   []fileJob         // files found, read and decoded by decodeFiles
+	text   map[reflect.Type]bool // whether a type reads itself from text (isText)
+	paths  *pathTable            // the field paths of the objects this loader decodes
+	jobs   []fileJob             // files found, read and decoded by decodeFiles
+
+	// Buffers the decoder reuses from one document to the next.
+	entries []srcEntry // the positions recorded in the current document
+	pathBuf []byte     // the path being built
+	pairs   []pair     // the entries of the mappings being decoded (docDecoder.pairs)
 }
 
 // fileJob is one model file to read.
@@ -42,7 +48,8 @@ func newLoader() *loader {
 	return &loader{
 		m:      &Model{},
 		fields: make(map[reflect.Type][]fieldInfo),
-		paths:  make(map[string]string),
+		text:   make(map[reflect.Type]bool),
+		paths:  &pathTable{ids: make(map[string]int32)},
 	}
 }
 
@@ -211,8 +218,9 @@ func (l *loader) loadFile(fsys fs.FS, name, display string) {
 		return
 	}
 	defer f.Close()
-	// The limit holds even if the file grows between Stat and ReadAll.
-	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	// The limit holds even if the file grows between Stat and reading. The buffer is sized
+	// from Stat, so a file is read without the copies of a growing buffer.
+	data, err := readAll(io.LimitReader(f, maxFileSize+1), info.Size()+1)
 	if err != nil {
 		fileProblem("cannot read: %s", unwrapPathError(err))
 		return
@@ -222,6 +230,25 @@ func (l *loader) loadFile(fsys fs.FS, name, display string) {
 		return
 	}
 	l.parse(display, data)
+}
+
+// readAll reads r to the end into a buffer of size bytes to start with: the file's size and
+// one, so that reading the end costs no further allocation when the size was right.
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	data := make([]byte, 0, max(size, 512))
+	for {
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return data, err
+		}
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)] // grow: the file was larger than Stat said
+		}
+	}
 }
 
 func sizeString(n int64) string {

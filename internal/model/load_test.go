@@ -298,16 +298,16 @@ func TestSourcePositions(t *testing.T) {
 		{"spec.backups[0].restoreTime", 20, 100},
 	}
 	for _, c := range cases {
-		got, ok := db.Source.Fields[c.path]
+		got, ok := db.Source.Lookup(c.path)
 		if want := (Pos{File: file, Line: c.line, Column: c.col}); !ok || got != want {
-			t.Errorf("Fields[%q]: got %v (%v), want %v", c.path, got, ok, want)
+			t.Errorf("Lookup(%q): got %v (%v), want %v", c.path, got, ok, want)
 		}
 	}
 	if want := (Pos{File: file, Line: 2, Column: 1}); db.Source.Pos != want {
 		t.Errorf("Source.Pos: got %v, want %v (the kind key)", db.Source.Pos, want)
 	}
 	plan := m.Plan("orders-db-recovery")
-	if got, want := plan.Source.Fields["spec.steps[2].after[1]"], (Pos{File: filepath.Join("testdata", "good", "shop", "plans.yaml"), Line: 19, Column: 75}); got != want {
+	if got, want := plan.Source.Fields()["spec.steps[2].after[1]"], (Pos{File: filepath.Join("testdata", "good", "shop", "plans.yaml"), Line: 19, Column: 75}); got != want {
 		t.Errorf("steps[2].after[1]: got %v, want %v", got, want)
 	}
 }

@@ -79,52 +79,6 @@ type Metadata struct {
 	Labels      map[string]string `yaml:"labels,omitempty" json:"labels,omitempty"`
 }
 
-// Source records where an object was read from: its document's position and the position of
-// every field the loader decoded, keyed by path ("metadata.name", "spec.targets.rto",
-// "spec.dependsOn[2]", "spec.steps[0].after[1]").
-type Source struct {
-	Pos    Pos
-	Fields map[string]Pos
-
-	// values holds where each decoded field's value was written, by the same paths: a
-	// problem about a value (a dangling `plan: x`) points at the value, not at its key.
-	values map[string]Pos
-}
-
-// valueAt returns the position of the value at path, or else what At returns.
-func (s *Source) valueAt(path string) Pos {
-	if p, ok := s.values[path]; ok {
-		return p
-	}
-	return s.At(path)
-}
-
-// At returns the position of the field at path, or of its nearest recorded parent, or of the
-// document itself.
-func (s *Source) At(path string) Pos {
-	for path != "" {
-		if p, ok := s.Fields[path]; ok {
-			return p
-		}
-		i := lastSep(path)
-		if i < 0 {
-			break
-		}
-		path = path[:i]
-	}
-	return s.Pos
-}
-
-// lastSep finds the last '.' or '[' that ends the parent of a field path.
-func lastSep(path string) int {
-	for i := len(path) - 1; i >= 0; i-- {
-		if path[i] == '.' || path[i] == '[' {
-			return i
-		}
-	}
-	return -1
-}
-
 // Object is implemented by every kind's type.
 type Object interface {
 	Kind() Kind

@@ -82,9 +82,23 @@ func (v *validator) ref(o Object, path string, k Kind, name string) {
 }
 
 func (v *validator) refs(o Object, path string, k Kind, names []string) {
+	if v.resolved(k, names) {
+		return // the common case, without building a path per name
+	}
 	for i, n := range names {
 		v.ref(o, fmt.Sprintf("%s[%d]", path, i), k, n)
 	}
+}
+
+// resolved reports whether every name (when set) names an object of kind k.
+func (v *validator) resolved(k Kind, names []string) bool {
+	byName := v.l.m.index[k]
+	for _, n := range names {
+		if _, ok := byName[n]; !ok && n != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func (v *validator) owner(o Object) {
@@ -128,7 +142,7 @@ func (v *validator) service(s *Service) {
 	if r := sp.RunsAt; r != nil {
 		v.refs(s, "spec.runsAt.sites", KindSite, r.Sites)
 		if len(r.Sites) == 0 {
-			if _, written := s.Source.Fields["spec.runsAt.sites"]; written {
+			if _, written := s.Source.Lookup("spec.runsAt.sites"); written {
 				v.problem(s, "spec.runsAt.sites", RuleValue, "`runsAt.sites` must name at least one site")
 			}
 		}
@@ -147,6 +161,9 @@ func (v *validator) service(s *Service) {
 
 // deps checks every service a dependency list names, through nested groups.
 func (v *validator) deps(s *Service, path string, deps []Dependency) {
+	if v.depsResolved(deps) {
+		return // the common case, without building a path per dependency
+	}
 	for i := range deps {
 		d := &deps[i]
 		p := fmt.Sprintf("%s[%d]", path, i)
@@ -159,6 +176,30 @@ func (v *validator) deps(s *Service, path string, deps []Dependency) {
 			v.deps(s, p+".of", d.Of)
 		}
 	}
+}
+
+// depsResolved reports whether every service a dependency list names, through nested
+// groups, exists.
+func (v *validator) depsResolved(deps []Dependency) bool {
+	services := v.l.m.index[KindService]
+	for i := range deps {
+		d := &deps[i]
+		switch {
+		case d.Service != "":
+			if _, ok := services[d.Service]; !ok {
+				return false
+			}
+		case d.AnyOf != nil:
+			if !v.depsResolved(d.AnyOf) {
+				return false
+			}
+		default:
+			if !v.depsResolved(d.Of) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func (v *validator) plan(p *Plan) {
@@ -235,7 +276,7 @@ func (v *validator) scenario(s *Scenario) {
 	v.refs(s, "spec.fails.services", KindService, f.Services)
 	v.refs(s, "spec.fails.sites", KindSite, f.Sites)
 	v.refs(s, "spec.fails.providers", KindProvider, f.Providers)
-	if _, written := s.Source.Fields["spec.fails"]; written && len(f.Services)+len(f.Sites)+len(f.Providers) == 0 {
+	if _, written := s.Source.Lookup("spec.fails"); written && len(f.Services)+len(f.Sites)+len(f.Providers) == 0 {
 		v.problem(s, "spec.fails", RuleValue, "`fails` names nothing: list the services, sites or providers the scenario takes down")
 	}
 	if s.Spec.Frequency < 0 {
@@ -254,24 +295,7 @@ func (v *validator) serviceCycles() {
 	}
 	edges := make([][]edge, len(svcs))
 	for i, s := range svcs {
-		var walk func(path string, deps []Dependency, inGroup bool)
-		walk = func(path string, deps []Dependency, inGroup bool) {
-			for j := range deps {
-				d := &deps[j]
-				p := fmt.Sprintf("%s[%d]", path, j)
-				switch {
-				case d.Service != "":
-					if k, ok := idx[d.Service]; ok && (inGroup || !d.Soft()) {
-						edges[i] = append(edges[i], edge{to: k, path: p})
-					}
-				case d.AnyOf != nil:
-					walk(p+".anyOf", d.AnyOf, true)
-				default:
-					walk(p+".of", d.Of, true)
-				}
-			}
-		}
-		walk("spec.dependsOn", s.Spec.DependsOn, false)
+		edges[i] = serviceEdges(idx, s, false)
 	}
 	for _, cyc := range cycles(edges) {
 		var names []string
@@ -279,14 +303,58 @@ func (v *validator) serviceCycles() {
 			names = append(names, Ref(svcs[e.from]))
 		}
 		names = append(names, names[0])
-		v.problem(svcs[cyc[0].from], cyc[0].path, RuleCycle, "dependency cycle: %s", strings.Join(names, " -> "))
+		// Paths are built for the one edge reported, not for every dependency of the estate.
+		path := serviceEdges(idx, svcs[cyc[0].from], true)[cyc[0].n].path
+		v.problem(svcs[cyc[0].from], path, RuleCycle, "dependency cycle: %s", strings.Join(names, " -> "))
 	}
+}
+
+// serviceEdges lists the hard links of s to the services in idx, in the order its
+// dependencies are written; with paths, each edge names where it is written.
+func serviceEdges(idx map[string]int, s *Service, paths bool) []edge {
+	w := edgeWalk{idx: idx, paths: paths, out: make([]edge, 0, len(s.Spec.DependsOn))}
+	w.walk("spec.dependsOn", s.Spec.DependsOn, false)
+	return w.out
+}
+
+type edgeWalk struct {
+	idx   map[string]int
+	paths bool
+	out   []edge
+}
+
+func (w *edgeWalk) walk(path string, deps []Dependency, inGroup bool) {
+	for j := range deps {
+		d := &deps[j]
+		var p string
+		if w.paths {
+			p = fmt.Sprintf("%s[%d]", path, j)
+		}
+		switch {
+		case d.Service != "":
+			if k, ok := w.idx[d.Service]; ok && (inGroup || !d.Soft()) {
+				w.out = append(w.out, edge{to: k, n: len(w.out), path: p})
+			}
+		case d.AnyOf != nil:
+			w.walk(w.join(p, ".anyOf"), d.AnyOf, true)
+		default:
+			w.walk(w.join(p, ".of"), d.Of, true)
+		}
+	}
+}
+
+func (w *edgeWalk) join(p, field string) string {
+	if !w.paths {
+		return ""
+	}
+	return p + field
 }
 
 // edge is a link from one node to another, written at path in the source node.
 type edge struct {
 	from, to int
-	path     string
+	n        int    // the edge's index among its node's edges
+	path     string // where it is written, when known
 }
 
 // cycles finds one cycle in each strongly connected component that has one, as the list of
