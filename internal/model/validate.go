@@ -30,6 +30,14 @@ func (v *validator) suggest(word string, candidates []string) string {
 
 func (l *loader) validate() {
 	v := &validator{l: l, names: make(map[Kind][]string), suggestBudget: suggestionWork}
+	// The search for dependency cycles reads the model only: it runs beside the other checks
+	// (on a large estate it is a third of validation), and its problems come last as before.
+	var cyc serviceCycles
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		cyc = findServiceCycles(l.m.Services)
+	}()
 	for _, o := range l.m.Objects() {
 		v.names[o.Kind()] = append(v.names[o.Kind()], o.Meta().Name)
 	}
@@ -60,7 +68,8 @@ func (l *loader) validate() {
 	for _, s := range l.m.Scenarios {
 		v.scenario(s)
 	}
-	v.serviceCycles()
+	<-done
+	v.reportServiceCycles(cyc)
 }
 
 // at is where the value at path was written, falling back to its key or parent.
@@ -284,11 +293,11 @@ func (v *validator) scenario(s *Scenario) {
 	}
 }
 
-// serviceCycles refuses hard-dependency cycles among services: the analysis' recovery times
-// are a fixpoint over the hard links, and a cycle has none. Soft dependencies are left out
-// (a degraded loop is fine); every group member counts, since a group is a hard link.
-func (v *validator) serviceCycles() {
-	svcs := v.l.m.Services
+// findServiceCycles finds the hard-dependency cycles among services, which validation
+// refuses (reportServiceCycles): the analysis' recovery times are a fixpoint over the hard
+// links, and a cycle has none. Soft dependencies are left out (a degraded loop is fine);
+// every group member counts, since a group is a hard link.
+func findServiceCycles(svcs []*Service) serviceCycles {
 	idx := make(map[string]int, len(svcs))
 	for i, s := range svcs {
 		idx[s.Metadata.Name] = i
@@ -297,14 +306,26 @@ func (v *validator) serviceCycles() {
 	for i, s := range svcs {
 		edges[i] = serviceEdges(idx, s, false)
 	}
-	for _, cyc := range cycles(edges) {
+	return serviceCycles{svcs: svcs, idx: idx, cycles: cycles(edges)}
+}
+
+// serviceCycles are the hard-dependency cycles found among svcs, idx their index by name.
+type serviceCycles struct {
+	svcs   []*Service
+	idx    map[string]int
+	cycles [][]edge
+}
+
+func (v *validator) reportServiceCycles(c serviceCycles) {
+	svcs := c.svcs
+	for _, cyc := range c.cycles {
 		var names []string
 		for _, e := range cyc {
 			names = append(names, Ref(svcs[e.from]))
 		}
 		names = append(names, names[0])
 		// Paths are built for the one edge reported, not for every dependency of the estate.
-		path := serviceEdges(idx, svcs[cyc[0].from], true)[cyc[0].n].path
+		path := serviceEdges(c.idx, svcs[cyc[0].from], true)[cyc[0].n].path
 		v.problem(svcs[cyc[0].from], path, RuleCycle, "dependency cycle: %s", strings.Join(names, " -> "))
 	}
 }
