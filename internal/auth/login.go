@@ -150,6 +150,24 @@ func (a *Authenticator) Login(ctx context.Context, name, password, remote string
 	return User{}, ErrBadCredentials
 }
 
+// Rehash re-hashes a user's password with the current parameters when their stored hash
+// was made with others (parameters raised since), right after a login proved the password:
+// the only moment the server has it. It reports whether it changed the hash.
+func (a *Authenticator) Rehash(ctx context.Context, actor Actor, u User, password string) (bool, error) {
+	if !a.hasher.NeedsRehash(u.PasswordHash) {
+		return false, nil
+	}
+	h, err := a.hasher.Hash(ctx, password)
+	if err != nil {
+		return false, err
+	}
+	u.PasswordHash = h
+	if err := a.store.UpdateUser(ctx, actor, u); err != nil {
+		return false, fmt.Errorf("store the new hash of %s: %w", u.Name, err)
+	}
+	return true, nil
+}
+
 // dummyHash is made once, with the hasher's own parameters, so that verifying against it
 // costs what verifying a real user's hash costs.
 func (a *Authenticator) dummyHash(ctx context.Context) string {

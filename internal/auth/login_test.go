@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -196,5 +197,28 @@ func TestCredentialCache(t *testing.T) {
 	a.Forget("ann")
 	if _, _, err := a.Session(ctx, sec); !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("after Forget: %v, want ErrUnauthenticated", err)
+	}
+}
+
+// TestRehash: a login with a hash of older parameters stores one of the current parameters.
+func TestRehash(t *testing.T) {
+	a, st, _ := setup(t)
+	ctx := context.Background()
+	ann, _ := st.User(ctx, "ann")
+	if changed, err := a.Rehash(ctx, cli(), ann, "password-123"); changed || err != nil {
+		t.Errorf("Rehash with current parameters = %v, %v; want false, nil", changed, err)
+	}
+	old, _ := auth.NewHasher(auth.Params{Memory: 32, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0).Hash(ctx, "password-123")
+	ann.PasswordHash = old
+	st.UpdateUser(ctx, cli(), ann)
+	if changed, err := a.Rehash(ctx, cli(), ann, "password-123"); !changed || err != nil {
+		t.Fatalf("Rehash of an old hash = %v, %v; want true, nil", changed, err)
+	}
+	now, _ := st.User(ctx, "ann")
+	if now.PasswordHash == old || !strings.Contains(now.PasswordHash, "m=64,") {
+		t.Errorf("stored hash %q; want one with the current parameters", now.PasswordHash)
+	}
+	if _, err := a.Login(ctx, "ann", "password-123", "10.0.0.1:1"); err != nil {
+		t.Errorf("login after rehash: %v", err)
 	}
 }

@@ -205,6 +205,10 @@ func (s *server) login(ctx context.Context, in *loginInput) (*loginOutput, error
 		return nil, err
 	}
 	info.user = u.Name
+	// Upgrading an old hash is a favour, not a condition of the login.
+	if _, err := s.authn.Rehash(ctx, auth.Actor{User: u.Name, Door: catalog.DoorWeb, Remote: info.remote}, u, in.Body.Password); err != nil {
+		s.log.WarnContext(ctx, "rehash password", "request_id", info.id, "user", u.Name, "error", err.Error())
+	}
 	return &loginOutput{
 		SetCookie: s.cookie(info, secret, sess.ExpiresAt),
 		Body:      meOf(&principal{user: u, session: &sess}),
