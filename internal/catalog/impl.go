@@ -216,18 +216,47 @@ func (c *Catalog) validate(b built, before map[string]bool, reqName string, reqD
 	return errorKeys(errs), nil
 }
 
-// write stores changes validated against st, whose after-state has the lint errors after.
-// When the store's generation is still st's, nothing was written in between (writes of this
-// catalog are serialised by writeMu; another server's would have moved the generation) and
-// the validation done before stands; otherwise the check validates the whole after-state
-// inside the transaction. On success the cached state advances without reading the store.
-func (c *Catalog) write(ctx context.Context, a Actor, action string, st *writeState, after map[string]bool, changes []Change) ([]Object, error) {
-	same := false
+// tip is the state a new write validates against: while writes of this catalog are in
+// flight, the state they will leave (so writes pipeline into the store's group commit);
+// otherwise the store's current state. Called under writeMu.
+func (c *Catalog) tip(ctx context.Context) (*writeState, error) {
+	if c.pending > 0 {
+		c.cache.stateMu.Lock()
+		st := c.cache.state
+		c.cache.stateMu.Unlock()
+		if st != nil {
+			return st, nil
+		}
+	}
+	return c.writeState(ctx)
+}
+
+func (c *Catalog) setState(st *writeState) {
+	c.cache.stateMu.Lock()
+	c.cache.state = st
+	c.cache.stateMu.Unlock()
+}
+
+// write stores changes validated against st, whose after-state has the lint errors after;
+// decoded holds the new documents' objects by kind/name. It is called under writeMu and
+// releases it while the store writes, so that writes of many requests share transactions.
+//
+// The state the write will leave becomes the tip at once, provisionally, for the next writes
+// to validate against. The store's check confirms it: when the generation under the write
+// lock is st's, exactly the validated state is being written; otherwise (a write before this
+// one failed, came in another order, or another server wrote) the check validates the whole
+// after-state inside the transaction and the tip is dropped, to be read again.
+func (c *Catalog) write(ctx context.Context, a Actor, action string, st *writeState, after map[string]bool, changes []Change, decoded map[string]model.Object) ([]Object, error) {
+	next, provisional := c.provisional(st, after, changes, decoded)
+	c.setState(next)
+	c.pending++
+	c.writeMu.Unlock()
+	diverged := false
 	written, err := c.store.Write(ctx, a, action, changes, func(gen int64, read func() ([]Object, error)) error {
 		if gen == st.generation {
-			same = true
 			return nil
 		}
+		diverged = true
 		objs, err := read()
 		if err != nil {
 			return err
@@ -235,23 +264,41 @@ func (c *Catalog) write(ctx context.Context, a Actor, action string, st *writeSt
 		_, err = c.validate(c.build(objs, nil), st.errors, "", nil)
 		return err
 	})
-	if err == nil && same {
-		c.advance(st, written, after)
+	c.writeMu.Lock()
+	c.pending--
+	if err != nil || diverged {
+		c.setState(nil)
+	} else {
+		c.settle(provisional, written)
 	}
 	return written, err
 }
 
-// advance caches the state after a write that landed on st's generation.
-func (c *Catalog) advance(st *writeState, written []Object, errs map[string]bool) {
-	changed := make(map[string]Object, len(written))
-	for _, w := range written {
-		changed[w.Kind.RefPrefix()+"/"+w.Name] = w
+// provisional is st with changes applied; the changed objects carry negative revisions until
+// the store gives them theirs (settle), and their decoded objects go straight to the cache.
+func (c *Catalog) provisional(st *writeState, errs map[string]bool, changes []Change, decoded map[string]model.Object) (*writeState, map[string]int64) {
+	changed := make(map[string]Object, len(changes))
+	revs := make(map[string]int64, len(changes))
+	c.cache.decMu.Lock()
+	if c.cache.decoded == nil {
+		c.cache.decoded = map[revKey]model.Object{}
 	}
-	next := &writeState{generation: st.generation + 1, errors: errs, objects: make([]Object, 0, len(st.objects)+len(written))}
+	for _, ch := range changes {
+		ref := ch.Kind.RefPrefix() + "/" + ch.Name
+		c.provSeq--
+		o := Object{Kind: ch.Kind, Name: ch.Name, Revision: c.provSeq, Source: ch.Source, Document: ch.Document}
+		changed[ref] = o
+		revs[ref] = o.Revision
+		if d, ok := decoded[ref]; ok && ch.Document != nil {
+			c.cache.decoded[revKey{o.Kind, o.Name, o.Revision}] = d
+		}
+	}
+	c.cache.decMu.Unlock()
+	next := &writeState{generation: st.generation + 1, errors: errs, objects: make([]Object, 0, len(st.objects)+len(changes))}
 	for _, o := range st.objects {
-		key := o.Kind.RefPrefix() + "/" + o.Name
-		if w, ok := changed[key]; ok {
-			delete(changed, key)
+		ref := o.Kind.RefPrefix() + "/" + o.Name
+		if w, ok := changed[ref]; ok {
+			delete(changed, ref)
 			if w.Document == nil {
 				continue
 			}
@@ -259,16 +306,42 @@ func (c *Catalog) advance(st *writeState, written []Object, errs map[string]bool
 		}
 		next.objects = append(next.objects, o)
 	}
-	for _, w := range written { // new objects, in the order written
-		if _, ok := changed[w.Kind.RefPrefix()+"/"+w.Name]; ok && w.Document != nil {
+	for _, ch := range changes { // new objects, in the order written
+		ref := ch.Kind.RefPrefix() + "/" + ch.Name
+		if w, ok := changed[ref]; ok && w.Document != nil {
 			next.objects = append(next.objects, w)
 		}
 	}
+	return next, revs
+}
+
+// settle gives the objects of a committed write their real revisions in the tip. Called
+// under writeMu, which every reader of the tip holds too.
+func (c *Catalog) settle(provisional map[string]int64, written []Object) {
 	c.cache.stateMu.Lock()
-	if c.cache.state == st {
-		c.cache.state = next
-	}
+	st := c.cache.state
 	c.cache.stateMu.Unlock()
+	if st == nil {
+		return
+	}
+	real := make(map[string]Object, len(written))
+	for _, w := range written {
+		real[w.Kind.RefPrefix()+"/"+w.Name] = w
+	}
+	c.cache.decMu.Lock()
+	defer c.cache.decMu.Unlock()
+	for i, o := range st.objects {
+		ref := o.Kind.RefPrefix() + "/" + o.Name
+		w, ok := real[ref]
+		if !ok || o.Revision != provisional[ref] || w.Document == nil {
+			continue
+		}
+		if d, ok := c.cache.decoded[revKey{o.Kind, o.Name, o.Revision}]; ok {
+			c.cache.decoded[revKey{w.Kind, w.Name, w.Revision}] = d
+			delete(c.cache.decoded, revKey{o.Kind, o.Name, o.Revision})
+		}
+		st.objects[i] = w
+	}
 }
 
 // refuse turns findings into a ValidationError, with JSON pointers into stored documents and
@@ -323,7 +396,7 @@ var sourceName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder []model.Object, prune bool) (ApplyResult, error) {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	snap, err := c.writeState(ctx)
+	snap, err := c.tip(ctx)
 	if err != nil {
 		return ApplyResult{}, err
 	}
@@ -356,7 +429,7 @@ func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder 
 		} else {
 			res.Created = append(res.Created, ref)
 		}
-		changes = append(changes, Change{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: &rev, Source: source})
+		changes = append(changes, Change{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: ifRevision(rev), Source: source})
 	}
 	var rest []Object // stored objects that stay as they are
 	for _, o := range snap.objects {
@@ -364,8 +437,7 @@ func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder 
 		switch {
 		case inFolder[ref]:
 		case prune && o.Source == source:
-			rev := o.Revision
-			changes = append(changes, Change{Kind: o.Kind, Name: o.Name, IfRevision: &rev, Source: source})
+			changes = append(changes, Change{Kind: o.Kind, Name: o.Name, IfRevision: ifRevision(o.Revision), Source: source})
 			res.Deleted = append(res.Deleted, ref)
 		default:
 			rest = append(rest, o)
@@ -380,8 +452,22 @@ func (c *Catalog) applyOnce(ctx context.Context, a Actor, source string, folder 
 	if err != nil {
 		return res, err
 	}
-	_, err = c.write(ctx, a, "apply", snap, after, changes)
+	decoded := make(map[string]model.Object, len(folder))
+	for _, o := range folder {
+		decoded[model.Ref(o)] = o
+	}
+	_, err = c.write(ctx, a, "apply", snap, after, changes, decoded)
 	return res, err
+}
+
+// ifRevision is the precondition for an object apply saw at rev: none for an object whose
+// write is still in flight (a provisional, negative revision), which the generation check
+// of this write covers instead.
+func ifRevision(rev int64) *int64 {
+	if rev < 0 {
+		return nil
+	}
+	return &rev
 }
 
 // requestName is the file name a request's document is decoded under.
@@ -400,7 +486,7 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 	ref := model.Ref(o)
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	snap, err := c.writeState(ctx)
+	snap, err := c.tip(ctx)
 	if err != nil {
 		return Object{}, err
 	}
@@ -421,7 +507,8 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 	if err != nil {
 		return Object{}, err
 	}
-	written, err := c.write(ctx, a, action, snap, after, []Change{{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: ifRevision}})
+	written, err := c.write(ctx, a, action, snap, after, []Change{{Kind: o.Kind(), Name: o.Meta().Name, Document: doc, IfRevision: ifRevision}},
+		map[string]model.Object{ref: o})
 	if err != nil {
 		return Object{}, err
 	}
@@ -436,7 +523,7 @@ func (c *Catalog) put(ctx context.Context, a Actor, document []byte, ifRevision 
 func (c *Catalog) delete(ctx context.Context, a Actor, kind model.Kind, name string, ifRevision *int64) error {
 	c.writeMu.Lock()
 	defer c.writeMu.Unlock()
-	snap, err := c.writeState(ctx)
+	snap, err := c.tip(ctx)
 	if err != nil {
 		return err
 	}
@@ -456,7 +543,7 @@ func (c *Catalog) delete(ctx context.Context, a Actor, kind model.Kind, name str
 	if err != nil {
 		return err
 	}
-	_, err = c.write(ctx, a, "object.delete", snap, after, []Change{{Kind: kind, Name: name, IfRevision: ifRevision}})
+	_, err = c.write(ctx, a, "object.delete", snap, after, []Change{{Kind: kind, Name: name, IfRevision: ifRevision}}, nil)
 	return err
 }
 

@@ -72,9 +72,12 @@ type ApplyResult struct {
 type Catalog struct {
 	store Store
 	cache snapshotCache
-	// writeMu serialises this catalog's writes, so each is validated against the state the
-	// one before it left and none has to read the whole model inside its transaction.
+	// writeMu serialises the validation of this catalog's writes, so each is validated
+	// against the state the ones before it leave and none has to read the whole model inside
+	// its transaction; it is released while the store commits (see write).
 	writeMu sync.Mutex
+	pending int   // writes validated and not yet committed; under writeMu
+	provSeq int64 // the last provisional revision handed out (negative); under writeMu
 }
 
 // New returns a catalog over a store.
