@@ -62,11 +62,6 @@ func badField(pointer, msg string) *Problem {
 	return problem(http.StatusBadRequest, msg, ProblemDetail{Pointer: pointer, Message: msg})
 }
 
-// badParam is a 400 naming a query or path parameter.
-func badParam(name, msg string) *Problem {
-	return problem(http.StatusBadRequest, msg, ProblemDetail{Parameter: name, Message: msg})
-}
-
 // pointerEscape escapes one JSON pointer token (RFC 6901).
 func pointerEscape(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
