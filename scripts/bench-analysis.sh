@@ -13,8 +13,9 @@
 # PYTHON (default /usr/bin/python3); COMMIT names the code measured when run outside a git
 # work tree (from `git archive`).
 #
-# Takes about 6 minutes for the 100,000-node estate and about 10 more for the 1,000,000-node
-# one on a 2-core machine; each run is killed by `timeout` if it ever takes much longer.
+# Takes 3 to 8 minutes for the 100,000-node estate, depending on what else the machine runs,
+# and about 16 more for the 1,000,000-node one on a 2-core machine; each size is killed by
+# `timeout` if it ever takes much longer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
