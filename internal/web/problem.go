@@ -161,6 +161,10 @@ func (s *server) rewriteHumaErrors(ctx huma.Context, status string, v any) (any,
 		return p, nil
 	}
 	p := problem(code, em.Detail)
+	if code == http.StatusUnsupportedMediaType {
+		// Also what keeps other sites' plain HTML forms (text/plain, urlencoded) out.
+		p.Detail = "request bodies are JSON: send Content-Type: application/json"
+	}
 	for _, e := range em.Errors {
 		if e != nil {
 			p.Errors = append(p.Errors, locate(e.Location, e.Message))

@@ -72,6 +72,19 @@ func TestNoSecretsEchoed(t *testing.T) {
 	}
 }
 
+// TestOnlyJSONBodies: a cross-site HTML form can post text/plain or urlencoded bodies
+// without a CORS preflight; refusing them keeps such forms away from login and every route.
+func TestOnlyJSONBodies(t *testing.T) {
+	e := newEnv(t)
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
+		r := e.anonymous().do("POST", "/api/v1/login", `{"user":"viewer","password":"password-of-viewer"}`, map[string]string{"Content-Type": ct})
+		if r.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("login as %s: status %d, want 415; body %s", ct, r.StatusCode, r.body)
+		}
+		r.problem(t)
+	}
+}
+
 func TestBodyLimit(t *testing.T) {
 	e := newEnv(t, func(d *Deps) { d.BodyLimit = 1000 })
 	big := `{"failed": ["site/` + strings.Repeat("x", 2000) + `"]}`
