@@ -119,7 +119,7 @@ func routeErrors(r route, hasBody, hasParams bool) []int {
 		errs = append(errs, http.StatusUnauthorized, http.StatusForbidden)
 	}
 	if hasBody {
-		errs = append(errs, http.StatusRequestEntityTooLarge)
+		errs = append(errs, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
 	errs = append(errs, r.errors...)
 	return append(errs, http.StatusInternalServerError)
