@@ -82,3 +82,38 @@ func BenchmarkServerWrite(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkServerUpdate: PUT an existing object with If-Match, each client its own object.
+func BenchmarkServerUpdate(b *testing.B) {
+	srv, token := benchServer(b)
+	c := srv.Client()
+	const objects = 50
+	for i := range objects {
+		do(b, c, "POST", srv.URL+"/api/v1/people", token,
+			fmt.Sprintf(`{"apiVersion":"perdura/v1","kind":"Person","metadata":{"name":"ed-%d"},"spec":{"email":"x@example.com"}}`, i), 201)
+	}
+	var n atomic.Int64
+	b.SetParallelism(objects / 2)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := int(n.Add(1)-1) % objects
+		rev := 1
+		for pb.Next() {
+			rev++
+			req, _ := http.NewRequest("PUT", fmt.Sprintf("%s/api/v1/people/ed-%d", srv.URL, i), strings.NewReader(
+				fmt.Sprintf(`{"apiVersion":"perdura/v1","kind":"Person","metadata":{"name":"ed-%d"},"spec":{"email":"x@example.com","phone":"%d"}}`, i, rev)))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("If-Match", fmt.Sprintf(`"%d"`, rev-1))
+			resp, err := c.Do(req)
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("PUT: %s: %s", resp.Status, data)
+			}
+		}
+	})
+}

@@ -109,6 +109,9 @@ type Store interface {
 	// result, and the revisions and one audit entry (action, with the changed objects in its
 	// detail) are stored in the same transaction. Writes are serialised across processes.
 	Write(ctx context.Context, a Actor, action string, changes []Change, check Check) ([]Object, error)
+	// Submit is Write in two halves: it returns once the write is queued, with a function
+	// that waits for its result; writes submitted one after another commit in that order.
+	Submit(ctx context.Context, a Actor, action string, changes []Change, check Check) func() ([]Object, error)
 	Revisions(ctx context.Context, kind model.Kind, name string) ([]Revision, error)
 	Revision(ctx context.Context, kind model.Kind, name string, rev int64) (Revision, error)
 }

@@ -238,8 +238,9 @@ func (c *Catalog) setState(st *writeState) {
 }
 
 // write stores changes validated against st, whose after-state has the lint errors after;
-// decoded holds the new documents' objects by kind/name. It is called under writeMu and
-// releases it while the store writes, so that writes of many requests share transactions.
+// decoded holds the new documents' objects by kind/name. It is called under writeMu, queues
+// the write in order, and releases the lock while the store commits, so that the writes of
+// many requests share transactions.
 //
 // The state the write will leave becomes the tip at once, provisionally, for the next writes
 // to validate against. The store's check confirms it: when the generation under the write
@@ -250,9 +251,10 @@ func (c *Catalog) write(ctx context.Context, a Actor, action string, st *writeSt
 	next, provisional := c.provisional(st, after, changes, decoded)
 	c.setState(next)
 	c.pending++
-	c.writeMu.Unlock()
 	diverged := false
-	written, err := c.store.Write(ctx, a, action, changes, func(gen int64, read func() ([]Object, error)) error {
+	// Queued while writeMu is held, so writes reach the store in the order they were
+	// validated in; the lock is released only for the wait.
+	wait := c.store.Submit(ctx, a, action, changes, func(gen int64, read func() ([]Object, error)) error {
 		if gen == st.generation {
 			return nil
 		}
@@ -264,6 +266,8 @@ func (c *Catalog) write(ctx context.Context, a Actor, action string, st *writeSt
 		_, err = c.validate(c.build(objs, nil), st.errors, "", nil)
 		return err
 	})
+	c.writeMu.Unlock()
+	written, err := wait()
 	c.writeMu.Lock()
 	c.pending--
 	if err != nil || diverged {

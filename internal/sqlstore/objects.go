@@ -281,22 +281,31 @@ type objectKey struct {
 // deletion's has a nil Document and the revision that recorded the deletion. check runs on
 // the store's writer, holding the write lock: it must not write through the store itself.
 func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, changes []catalog.Change, check catalog.Check) ([]catalog.Object, error) {
+	return s.Submit(ctx, a, action, changes, check)()
+}
+
+// Submit is Write in two halves: it returns once the write is queued, with a function that
+// waits for the write's result. Writes submitted one after another commit in that order.
+func (s *Store) Submit(ctx context.Context, a catalog.Actor, action string, changes []catalog.Change, check catalog.Check) func() ([]catalog.Object, error) {
+	fail := func(err error) func() ([]catalog.Object, error) {
+		return func() ([]catalog.Object, error) { return nil, err }
+	}
 	if len(changes) == 0 {
-		return nil, errors.New("write: no changes")
+		return fail(errors.New("write: no changes"))
 	}
 	seen := make(map[objectKey]bool, len(changes))
 	for _, c := range changes {
 		if c.Kind == "" || c.Name == "" {
-			return nil, fmt.Errorf("write: a change without kind or name (%q %q)", c.Kind, c.Name)
+			return fail(fmt.Errorf("write: a change without kind or name (%q %q)", c.Kind, c.Name))
 		}
 		k := objectKey{c.Kind, c.Name}
 		if seen[k] {
-			return nil, fmt.Errorf("write: %s changed twice in one write", ref(c.Kind, c.Name))
+			return fail(fmt.Errorf("write: %s changed twice in one write", ref(c.Kind, c.Name)))
 		}
 		seen[k] = true
 	}
 	var written []catalog.Object
-	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
+	wait := s.enqueue(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
 		now := s.now().UTC().Truncate(time.Microsecond)
 		written = make([]catalog.Object, 0, len(changes))
 		for _, c := range changes {
@@ -337,10 +346,12 @@ func (s *Store) Write(ctx context.Context, a catalog.Actor, action string, chang
 		h.dirty = true
 		return s.appendAudit(ctx, tx, h, a.User, a.Door, a.Remote, action, target, mustJSON(detail), now)
 	})
-	if err != nil {
-		return nil, err
+	return func() ([]catalog.Object, error) {
+		if err := wait(); err != nil {
+			return nil, err
+		}
+		return written, nil
 	}
-	return written, nil
 }
 
 // prepareChange checks one change against the stored object and returns the object as the

@@ -234,21 +234,31 @@ var errClosed = errors.New("store is closed")
 // committed (or fn failed). Model writes and audit appends all go through it, so the audit
 // chain has one order and every entry is sealed with the hash of the entry really before it.
 func (s *Store) write(ctx context.Context, fn writeFunc) error {
+	return s.enqueue(ctx, fn)()
+}
+
+// enqueue queues fn on the writer and returns a function that waits for its result. Writes
+// enqueued one after another commit in that order, which lets a caller pipeline writes it
+// validated against each other (catalog.Store.Submit).
+func (s *Store) enqueue(ctx context.Context, fn writeFunc) (wait func() error) {
 	req := &writeReq{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case s.writes <- req:
 	case <-ctx.Done():
-		return ctx.Err()
+		err := ctx.Err()
+		return func() error { return err }
 	case <-s.stop:
-		return errClosed
+		return func() error { return errClosed }
 	}
 	// Once queued, wait whatever ctx says: the write may commit, and its caller must not be
 	// told otherwise.
-	err := <-req.done
-	if p, ok := err.(*panicError); ok {
-		panic(p.String())
+	return func() error {
+		err := <-req.done
+		if p, ok := err.(*panicError); ok {
+			panic(p.String())
+		}
+		return err
 	}
-	return err
 }
 
 // panicError carries a panic in a write (a check function's, say) from the writer goroutine
