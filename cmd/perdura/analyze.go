@@ -14,12 +14,6 @@ import (
 	"github.com/perdura/perdura/internal/model"
 )
 
-// analyzeRules are the lint rules that come from the analysis; the estate report carries them.
-var analyzeRules = map[string]bool{
-	"rto-inherited": true, "rto-unmet": true, "mtpd-unmet": true,
-	"single-point-of-failure": true, "false-redundancy": true, "rpo-unachievable": true,
-}
-
 func newAnalyzeCmd(e *env) *cobra.Command {
 	var (
 		format, scenario, duration, today string
@@ -252,7 +246,7 @@ func estate(cmd *cobra.Command, e *env, m *model.Model, g *analysis.Graph, forma
 	est := g.Estate(cmd.Context())
 	var findings []lint.Finding
 	for _, f := range lint.Run(m, g, lint.Options{Today: day, Estate: est}) {
-		if analyzeRules[f.Rule] {
+		if lint.FromAnalysis(f.Rule) {
 			findings = append(findings, f)
 		}
 	}

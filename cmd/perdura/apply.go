@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/perdura/perdura/internal/catalog"
+	"github.com/perdura/perdura/internal/lint"
 )
 
 func newApplyCmd(e *env) *cobra.Command {
@@ -166,9 +167,10 @@ func applyError(e *env, err error) error {
 
 // lintRule tells the linter's rules from the loader's.
 func lintRule(rule string) bool {
-	switch rule {
-	case "rto-inherited", "rpo-unachievable", "mtpd-mismatch":
-		return true
+	for _, r := range lint.Rules() {
+		if r.Name == rule {
+			return true
+		}
 	}
 	return false
 }

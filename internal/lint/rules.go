@@ -34,3 +34,13 @@ func Rules() []RuleDoc {
 		{"unused", Info, "a site, provider, person or team nothing refers to"},
 	}
 }
+
+// FromAnalysis reports whether a rule's findings come from the dependency analysis: the
+// estate report (perdura analyze, GET /api/v1/estate) carries exactly these.
+func FromAnalysis(rule string) bool {
+	switch rule {
+	case "rto-inherited", "rto-unmet", "mtpd-unmet", "single-point-of-failure", "false-redundancy", "rpo-unachievable":
+		return true
+	}
+	return false
+}

@@ -221,15 +221,6 @@ type Estate struct {
 
 type estateOutput struct{ Body Estate }
 
-// analysisRules are the lint rules that come from the analysis, which the estate report
-// carries; the same set as cmd/perdura's analyzeRules, so the API and the CLI agree.
-func analysisRules() map[string]bool {
-	return map[string]bool{
-		"rto-inherited": true, "rto-unmet": true, "mtpd-unmet": true,
-		"single-point-of-failure": true, "false-redundancy": true, "rpo-unachievable": true,
-	}
-}
-
 func (s *server) estate(ctx context.Context, _ *struct{}) (*estateOutput, error) {
 	snap, err := s.deps.Catalog.Snapshot(ctx)
 	if err != nil {
@@ -242,10 +233,9 @@ func (s *server) estate(ctx context.Context, _ *struct{}) (*estateOutput, error)
 	if est == nil {
 		return nil, ctx.Err()
 	}
-	rules := analysisRules()
 	fs := []lint.Finding{}
 	for _, f := range snap.Findings {
-		if rules[f.Rule] {
+		if lint.FromAnalysis(f.Rule) {
 			fs = append(fs, f)
 		}
 	}
