@@ -14,6 +14,10 @@ import (
 type Estate struct {
 	SPOFs []SPOF  `json:"spofs"`
 	Worst []Worst `json:"worst"`
+	// FalseRedundancy lists the redundancy groups a single failure defeats, found by the
+	// same sweep (a group is down in the boolean sense exactly when a failure defeats it).
+	// Not part of CONTRACT.md's JSON: the findings carry it.
+	FalseRedundancy []Redundancy `json:"-"`
 }
 
 // SPOF lists the single points of failure of one object.
@@ -64,7 +68,7 @@ func (g *Graph) Estate(ctx context.Context) *Estate {
 	var spofObjects []int32       // Graph ids
 	for nw, v := range sg.old {
 		spofIndex[nw] = -1
-		if int(v) < g.nReal && (g.kind[v] == kindFunction || g.kind[v] == kindService && g.tier01[v]) {
+		if int(v) < g.nReal && (g.kind[v] == kindFunction || g.kind[v] == kindService && g.tier01[v]) || g.promisesRedundancy(v) {
 			spofIndex[nw] = int32(len(spofObjects))
 			spofObjects = append(spofObjects, v)
 		}
@@ -125,7 +129,15 @@ func (g *Graph) sweepOne(sg *sweepGraph, s *sweep, x int32, spofIndex []int32) {
 	rank := g.refRank[cause]
 	for _, v := range sc.touched {
 		f := sc.flag[v]
-		if f&fDown == 0 || sg.isGroup[v] {
+		if f&fDown == 0 {
+			continue
+		}
+		if sg.isGroup[v] {
+			if f&fBDown != 0 { // the failure defeats the group, failover or not
+				if i := spofIndex[v]; i >= 0 {
+					s.spofs[i] = append(s.spofs[i], cause)
+				}
+			}
 			continue
 		}
 		up := sc.up[v]
@@ -198,6 +210,19 @@ func (g *Graph) mergeSweeps(sg *sweepGraph, sweeps []*sweep, spofObjects []int32
 		}
 		est.SPOFs = append(est.SPOFs, SPOF{Object: g.Ref(NodeID(v)), Causes: g.refsSorted(causes)})
 	}
+	for i, v := range spofObjects { // groups, in the order they were written
+		if int(v) < g.nReal {
+			continue
+		}
+		var causes []int32
+		for _, s := range sweeps {
+			causes = append(causes, s.spofs[i]...)
+		}
+		if len(causes) > 0 {
+			est.FalseRedundancy = append(est.FalseRedundancy, g.redundancy(v, causes))
+		}
+	}
+	slices.SortFunc(est.FalseRedundancy, func(a, b Redundancy) int { return a.order - b.order })
 	return est
 }
 
@@ -229,7 +254,11 @@ func (g *Graph) SPOFs(ref string) []string {
 	if !ok {
 		return nil
 	}
-	s := int32(id)
+	return g.refsSorted(g.spofsOf(int32(id)))
+}
+
+// spofsOf is SPOFs by id, for real nodes and groups alike.
+func (g *Graph) spofsOf(s int32) []int32 {
 	cone := make([]bool, g.n)
 	stack := []int32{s}
 	cone[s] = true
@@ -260,5 +289,5 @@ func (g *Graph) SPOFs(ref string) []string {
 		}
 		sc.reset()
 	}
-	return g.refsSorted(out)
+	return out
 }

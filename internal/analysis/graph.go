@@ -72,6 +72,10 @@ type Graph struct {
 	// Groups, indexed by id-nReal.
 	need     []int32
 	failover []int64
+	// Where each group was written: its service and the field path ("spec.runsAt.sites",
+	// "spec.dependsOn[2]", "spec.dependsOn[2].anyOf[0]"), for findings about it.
+	groupOwner []int32
+	groupPath  []string
 
 	byName [4]map[string]NodeID
 
@@ -235,9 +239,11 @@ func (b *builder) edge(parent int, k uint8, name string, soft bool, field string
 }
 
 // newGroup creates a group node needing k of members and returns its id.
-func (b *builder) newGroup(k int, failover model.Duration, members []int32) int32 {
+func (b *builder) newGroup(k int, failover model.Duration, members []int32, path string) int32 {
 	g := b.g
 	id := int32(g.nReal + len(g.need))
+	g.groupOwner = append(g.groupOwner, int32(b.cur))
+	g.groupPath = append(g.groupPath, path)
 	if k > len(members) {
 		k = len(members) // the linter reports it; needing all is the closest reading
 	}
@@ -263,10 +269,10 @@ func (b *builder) service(id int, s *model.Service) error {
 		b.stack = b.stack[:base]
 		switch r.EffectiveMode() {
 		case model.ModeActiveActive:
-			b.kids = append(b.kids, b.newGroup(1, 0, sites))
+			b.kids = append(b.kids, b.newGroup(1, 0, sites, "spec.runsAt.sites"))
 			b.soft = append(b.soft, false)
 		case model.ModeActivePassive:
-			b.kids = append(b.kids, b.newGroup(1, r.Failover, sites))
+			b.kids = append(b.kids, b.newGroup(1, r.Failover, sites, "spec.runsAt.sites"))
 			b.soft = append(b.soft, false)
 		default:
 			// single: one site, a hard link. A valid model names one; if it names more, the
@@ -284,7 +290,7 @@ func (b *builder) service(id int, s *model.Service) error {
 		}
 	}
 	for i := range s.Spec.DependsOn {
-		c, err := b.dependency(&s.Spec.DependsOn[i], 0)
+		c, err := b.dependency(&s.Spec.DependsOn[i], 0, fmt.Sprintf("spec.dependsOn[%d]", i))
 		if err != nil {
 			return err
 		}
@@ -297,7 +303,7 @@ func (b *builder) service(id int, s *model.Service) error {
 // dependency resolves one dependsOn entry to a service id or a (possibly nested) group id.
 // Inside a group, a member's impact is ignored: a redundancy group needs its members by
 // definition, so only the group's own impact makes the link soft.
-func (b *builder) dependency(d *model.Dependency, depth int) (int32, error) {
+func (b *builder) dependency(d *model.Dependency, depth int, path string) (int32, error) {
 	if !d.IsGroup() {
 		return b.resolve(kindService, d.Service, "dependsOn")
 	}
@@ -305,9 +311,13 @@ func (b *builder) dependency(d *model.Dependency, depth int) (int32, error) {
 		return 0, fmt.Errorf("%s: dependsOn: groups nested too deep", b.where())
 	}
 	ms := d.Members()
+	key := "anyOf"
+	if d.AnyOf == nil {
+		key = "of"
+	}
 	base := len(b.stack)
 	for i := range ms {
-		c, err := b.dependency(&ms[i], depth+1)
+		c, err := b.dependency(&ms[i], depth+1, fmt.Sprintf("%s.%s[%d]", path, key, i))
 		if err != nil {
 			return 0, err
 		}
@@ -317,7 +327,7 @@ func (b *builder) dependency(d *model.Dependency, depth int) (int32, error) {
 	if k < 0 {
 		k = 0
 	}
-	id := b.newGroup(k, d.Failover, b.stack[base:])
+	id := b.newGroup(k, d.Failover, b.stack[base:], path)
 	b.stack = b.stack[:base]
 	return id, nil
 }

@@ -2,8 +2,6 @@ package lint
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/perdura/perdura/internal/analysis"
@@ -39,17 +37,14 @@ func (c *checker) graph() {
 				"tier %d %s goes down if any one of these fails: %s", *s.Spec.Tier, model.Ref(s), strings.Join(causes, ", "))
 		}
 	}
-	for _, s := range c.m.Services {
-		if r := s.Spec.RunsAt; r != nil && len(r.Sites) > 1 {
-			members := make([]string, len(r.Sites))
-			for i, site := range r.Sites {
-				members[i] = "site/" + site
-			}
-			c.redundancy(spofs, s, "spec.runsAt.sites", "sites "+strings.Join(r.Sites, ", "), 1, members)
+	for _, r := range est.FalseRedundancy {
+		o, ok := c.m.Lookup(r.Service)
+		if !ok {
+			continue
 		}
-		for i := range s.Spec.DependsOn {
-			c.groups(spofs, s, fmt.Sprintf("spec.dependsOn[%d]", i), &s.Spec.DependsOn[i])
-		}
+		c.add(Warning, "false-redundancy", o, r.Path,
+			"the redundancy of %s (%s, needs %d) is not: %s alone leaves fewer than %d up",
+			r.Service, strings.Join(r.Members, ", "), r.Need, strings.Join(r.Defeats, " or "), r.Need)
 	}
 	c.worst(est)
 }
@@ -64,67 +59,33 @@ func (c *checker) spofs(memo map[string][]string, ref string) []string {
 	return l
 }
 
-// groups checks a dependency entry and the groups nested in it.
-func (c *checker) groups(memo map[string][]string, s *model.Service, path string, d *model.Dependency) {
-	if !d.IsGroup() {
-		return
-	}
-	key := "anyOf"
-	if d.AnyOf == nil {
-		key = "of"
-	}
-	var members []string
-	var names []string
-	for i := range d.Members() {
-		m := &d.Members()[i]
-		c.groups(memo, s, fmt.Sprintf("%s.%s[%d]", path, key, i), m)
-		if m.IsGroup() {
-			members = nil // a nested group is no single object: judge only flat groups
-			break
-		}
-		members = append(members, "service/"+m.Service)
-		names = append(names, m.Service)
-	}
-	if members != nil {
-		c.redundancy(memo, s, path, "group "+strings.Join(names, ", "), d.Need(), members)
-	}
-}
 
-// redundancy reports the objects whose failure alone leaves fewer than need of members up,
-// when the group would otherwise survive the loss of any one member.
-func (c *checker) redundancy(memo map[string][]string, s *model.Service, path, what string, need int, members []string) {
-	spare := len(members) - need
-	if spare < 1 {
-		return // a group that needs all its members promises no redundancy
-	}
-	downs := map[string]int{}
-	for _, m := range members {
-		for _, x := range c.spofs(memo, m) {
-			downs[x]++
-		}
-	}
-	var causes []string
-	for x, n := range downs {
-		if n > spare {
-			causes = append(causes, x)
-		}
-	}
-	if len(causes) == 0 {
-		return
-	}
-	slices.Sort(causes)
-	c.add(Warning, "false-redundancy", s, path,
-		"the redundancy of %s (%s) is not: %s alone takes down more than %d of them", model.Ref(s), what,
-		strings.Join(causes, " or "), spare)
-}
 
-// worst reports services and functions whose worst single failure breaks their target.
+// worst reports services and functions whose worst single failure breaks their target,
+// each with its critical path. Misses share few causes (sites, hubs): the paths are asked
+// for cause by cause, each failure propagated once.
 func (c *checker) worst(est *analysis.Estate) {
-	impacts := map[string]*analysis.Impact{} // by cause: many misses share a few causes (hubs, sites)
+	var misses []analysis.Worst
+	byCause := map[string][]string{}
 	for _, w := range est.Worst {
 		if w.Meets == nil || *w.Meets || w.Cause == nil || w.TargetSeconds == nil {
 			continue
 		}
+		misses = append(misses, w)
+		byCause[*w.Cause] = append(byCause[*w.Cause], w.Object)
+	}
+	paths := map[[2]string]string{}
+	for cause, objects := range byCause {
+		ps, err := c.g.CriticalPaths(failureOf(cause), objects)
+		for i, obj := range objects {
+			p := "unknown"
+			if err == nil && len(ps[i]) > 0 {
+				p = strings.Join(ps[i], " -> ")
+			}
+			paths[[2]string{cause, obj}] = p
+		}
+	}
+	for _, w := range misses {
 		cause := *w.Cause
 		o, ok := c.m.Lookup(w.Object)
 		if !ok {
@@ -134,7 +95,7 @@ func (c *checker) worst(est *analysis.Estate) {
 		if w.Recoverable && w.UpSeconds != nil {
 			how = "for " + seconds(*w.UpSeconds)
 		}
-		path := c.criticalPath(impacts, cause, w.Object)
+		path := paths[[2]string{cause, w.Object}]
 		switch o.(type) {
 		case *model.Service:
 			c.add(Warning, "rto-unmet", o, "spec.targets.rto",
@@ -148,34 +109,10 @@ func (c *checker) worst(est *analysis.Estate) {
 	}
 }
 
-// criticalPath asks the analysis how a single failure (a `kind/name` ref) reaches an object,
-// computing each cause's impact once.
-func (c *checker) criticalPath(impacts map[string]*analysis.Impact, cause, object string) string {
-	im, ok := impacts[cause]
-	if !ok {
-		im = c.impactOf(cause)
-		impacts[cause] = im
-	}
-	if im == nil {
-		return "unknown"
-	}
-	kind, name, _ := strings.Cut(object, "/")
-	list := im.Services
-	if kind == "function" {
-		list = im.Functions
-	}
-	for _, o := range list {
-		if o.Name == name {
-			return strings.Join(o.CriticalPath, " -> ")
-		}
-	}
-	return "unknown"
-}
-
-// impactOf is the impact of one object's failure, nil if the analysis cannot say.
-func (c *checker) impactOf(cause string) *analysis.Impact {
+// failureOf is the failure of one object named kind/name.
+func failureOf(ref string) analysis.Failure {
 	var f analysis.Failure
-	kind, name, _ := strings.Cut(cause, "/")
+	kind, name, _ := strings.Cut(ref, "/")
 	switch kind {
 	case "service":
 		f.Services = []string{name}
@@ -184,9 +121,5 @@ func (c *checker) impactOf(cause string) *analysis.Impact {
 	case "provider":
 		f.Providers = []string{name}
 	}
-	im, err := c.g.Impact(f)
-	if err != nil {
-		return nil
-	}
-	return im
+	return f
 }
