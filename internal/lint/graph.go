@@ -59,8 +59,6 @@ func (c *checker) spofs(memo map[string][]string, ref string) []string {
 	return l
 }
 
-
-
 // worst reports services and functions whose worst single failure breaks their target,
 // each with its critical path. Misses share few causes (sites, hubs): the paths are asked
 // for cause by cause, each failure propagated once.
