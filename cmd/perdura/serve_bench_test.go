@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -87,13 +88,13 @@ func BenchmarkServerWrite(b *testing.B) {
 func BenchmarkServerUpdate(b *testing.B) {
 	srv, token := benchServer(b)
 	c := srv.Client()
-	const objects = 50
+	const objects = 200 // one per client, as scripts/bench-server.sh has
 	for i := range objects {
 		do(b, c, "POST", srv.URL+"/api/v1/people", token,
 			fmt.Sprintf(`{"apiVersion":"perdura/v1","kind":"Person","metadata":{"name":"ed-%d"},"spec":{"email":"x@example.com"}}`, i), 201)
 	}
 	var n atomic.Int64
-	b.SetParallelism(objects / 2)
+	b.SetParallelism(objects / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := int(n.Add(1)-1) % objects
