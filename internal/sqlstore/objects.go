@@ -40,7 +40,7 @@ func ref(kind model.Kind, name string) string {
 
 // Object returns the current revision of one object.
 func (s *Store) Object(ctx context.Context, kind model.Kind, name string) (catalog.Object, error) {
-	o, err := scanObject(s.r.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE kind = $1 AND name = $2`, string(kind), name))
+	o, err := scanObject(reader{s}.QueryRowContext(ctx, `SELECT `+objectColumns+` FROM objects WHERE kind = $1 AND name = $2`, string(kind), name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return catalog.Object{}, fmt.Errorf("%s: %w", ref(kind, name), catalog.ErrNotFound)
 	}
@@ -87,7 +87,7 @@ func queryObjects(ctx context.Context, db querier, q string, args ...any) ([]cat
 // that it is cheap and sees the writes of every process sharing the database.
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var g int64
-	if err := s.r.QueryRowContext(ctx, `SELECT generation FROM store_state WHERE id = 1`).Scan(&g); err != nil {
+	if err := (reader{s}).QueryRowContext(ctx, `SELECT generation FROM store_state WHERE id = 1`).Scan(&g); err != nil {
 		return 0, fmt.Errorf("read generation: %w", err)
 	}
 	return g, nil

@@ -66,7 +66,7 @@ func userIn(ctx context.Context, q interface {
 
 // User returns one user.
 func (s *Store) User(ctx context.Context, name string) (auth.User, error) {
-	return userIn(ctx, s.r, name)
+	return userIn(ctx, reader{s}, name)
 }
 
 // Users lists every user by name.
@@ -243,7 +243,7 @@ func (s *Store) CreateToken(ctx context.Context, a auth.Actor, t auth.Token) err
 // TokenByHash returns the token whose secret hashes to hash, revoked or expired or not: the
 // caller decides.
 func (s *Store) TokenByHash(ctx context.Context, hash []byte) (auth.Token, error) {
-	t, err := scanToken(s.r.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
+	t, err := scanToken(reader{s}.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM tokens WHERE hash = $1`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Token{}, fmt.Errorf("token: %w", auth.ErrNotFound)
 	}
