@@ -233,6 +233,8 @@ func phase(c *http.Client, token string, clients int, d time.Duration, next func
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs, locked atomic.Int64
+	var firstErr sync.Once
+	report := func(what string) { firstErr.Do(func() { fmt.Fprintf(os.Stderr, "benchserver: first error: %s\n", what) }) }
 	var wg sync.WaitGroup
 	for cl := range clients {
 		wg.Add(1)
@@ -254,6 +256,7 @@ func phase(c *http.Client, token string, clients int, d time.Duration, next func
 				resp, err := c.Do(req)
 				if err != nil {
 					errs.Add(1)
+					report(err.Error())
 					continue
 				}
 				data, _ := io.ReadAll(resp.Body)
@@ -265,6 +268,7 @@ func phase(c *http.Client, token string, clients int, d time.Duration, next func
 				mine = append(mine, time.Since(start))
 				if resp.StatusCode >= 300 {
 					errs.Add(1)
+					report(fmt.Sprintf("%s %s: %s: %.300s", method, u, resp.Status, data))
 				}
 				if bytes.Contains(data, []byte("database is locked")) || bytes.Contains(data, []byte("SQLITE_BUSY")) {
 					locked.Add(1)
