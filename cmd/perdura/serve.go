@@ -75,7 +75,8 @@ func newDemoCmd(e *env) *cobra.Command {
 		Use:   "demo",
 		Short: "Serve a fresh Perdura holding the demo organisation, Northwind Retail",
 		Long: `Demo starts a server on a fresh embedded database that holds the demo organisation (the
-model in examples/, embedded in the binary) and a demo admin, whose password it prints once.
+model in examples/, embedded in the binary) and a demo admin, whose password it prints once,
+with a first request to try. It serves the JSON API; the web UI is the next step of the product.
 The database lives in a temporary folder removed on exit, unless --keep names a file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -105,7 +106,12 @@ The database lives in a temporary folder removed on exit, unless --keep names a 
 			}
 			return serve(cmd.Context(), e, log, st, o, func(url string) {
 				fmt.Fprintf(e.stdout, "\nPerdura demo: Northwind Retail, a mid-size online retailer\n")
-				fmt.Fprintf(e.stdout, "  open      %s\n  user      admin\n  password  %s   (shown once)\n\n", url, password)
+				fmt.Fprintf(e.stdout, "  API       %s/api/v1/   (described at %s/api/v1/openapi.json)\n", url, url)
+				fmt.Fprintf(e.stdout, "  user      admin\n  password  %s   (shown once)\n\n", password)
+				fmt.Fprintf(e.stdout, "Try: what does losing the Frankfurt data centre take down?\n")
+				fmt.Fprintf(e.stdout, "  curl -s -c jar -H 'Content-Type: application/json' -d '{\"user\":\"admin\",\"password\":\"%s\"}' %s/api/v1/login\n", password, url)
+				fmt.Fprintf(e.stdout, "  curl -s -b jar -H \"X-CSRF-Token: $(curl -s -b jar %s/api/v1/me | sed 's/.*\"csrf\":\"\\([^\"]*\\)\".*/\\1/')\" \\\n", url)
+				fmt.Fprintf(e.stdout, "       -H 'Content-Type: application/json' -d '{\"failed\":[\"site/dc-frankfurt\"]}' %s/api/v1/analyze\n\n", url)
 			})
 		},
 	}

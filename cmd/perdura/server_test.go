@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -138,5 +139,67 @@ func TestAuditVerifyDetectsTampering(t *testing.T) {
 	}
 	if _, err := os.Stat(dsn); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDemo: perdura demo serves the demo organisation, and the login it prints works.
+func TestDemo(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "--addr", "127.0.0.1:0", "--log-level", "error"}, func(string) string { return "" }, strings.NewReader(""), w, io.Discard)
+		w.Close()
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("demo exited %d", code)
+		}
+	}()
+	// Read every line the demo prints (it waits on its output), noting the URL and password.
+	found := make(chan [2]string, 1)
+	go func() {
+		var url, password string
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			line := sc.Text()
+			if u, ok := strings.CutPrefix(line, "perdura: serving "); ok {
+				url = u
+			}
+			if f := strings.Fields(line); len(f) >= 2 && f[0] == "password" {
+				password = f[1]
+				found <- [2]string{url, password}
+			}
+		}
+	}()
+	var url, password string
+	select {
+	case v := <-found:
+		url, password = v[0], v[1]
+	case <-time.After(60 * time.Second):
+		t.Fatal("demo printed no URL and password within a minute")
+	}
+	c := &http.Client{Timeout: 30 * time.Second}
+	resp, err := c.Post(url+"/api/v1/login", "application/json", strings.NewReader(`{"user":"admin","password":"`+password+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("login with the printed password: %s", resp.Status)
+	}
+	req, _ := http.NewRequest("GET", url+"/api/v1/services?limit=1", nil)
+	for _, ck := range resp.Cookies() {
+		req.AddCookie(ck)
+	}
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(data), `"source":"demo"`) {
+		t.Errorf("services of the demo: %s: %.300s", resp.Status, data)
 	}
 }
