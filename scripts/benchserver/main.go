@@ -234,7 +234,9 @@ func phase(c *http.Client, token string, clients int, d time.Duration, next func
 	var lat []time.Duration
 	var errs, locked atomic.Int64
 	var firstErr sync.Once
-	report := func(what string) { firstErr.Do(func() { fmt.Fprintf(os.Stderr, "benchserver: first error: %s\n", what) }) }
+	report := func(what string) {
+		firstErr.Do(func() { fmt.Fprintf(os.Stderr, "benchserver: first error: %s\n", what) })
+	}
 	var wg sync.WaitGroup
 	for cl := range clients {
 		wg.Add(1)
