@@ -133,21 +133,13 @@ func failureFromFlags(m *model.Model, fails []string, scenario, duration string)
 	for _, arg := range fails {
 		for _, ref := range strings.Split(arg, ",") {
 			ref = strings.TrimSpace(ref)
-			kind, name, ok := strings.Cut(ref, "/")
-			k, known := model.KindForPrefix(kind)
-			if !ok || !known || (k != model.KindService && k != model.KindSite && k != model.KindProvider) {
-				return f, "", cannot("--fail %q: expected service/NAME, site/NAME or provider/NAME", ref)
+			if err := f.Add(ref); err != nil {
+				return f, "", cannot("--fail %v", err)
 			}
+			kind, name, _ := strings.Cut(ref, "/")
+			k, _ := model.KindForPrefix(kind)
 			if _, ok := m.Get(k, name); !ok {
 				return f, "", cannot("--fail %q: no %s named %q%s", ref, k, name, suggestion(name, names(m, k)))
-			}
-			switch k {
-			case model.KindService:
-				f.Services = append(f.Services, name)
-			case model.KindSite:
-				f.Sites = append(f.Sites, name)
-			case model.KindProvider:
-				f.Providers = append(f.Providers, name)
 			}
 			title = append(title, ref)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/perdura/perdura/internal/model"
 )
@@ -187,4 +188,25 @@ func (g *Graph) meets(v int32, up int64) (*int64, *bool) {
 	}
 	ok := up != never && up <= t
 	return &t, &ok
+}
+
+// Add puts the object a `kind/name` reference names in the failure set: service/NAME,
+// site/NAME or provider/NAME (business functions do not fail by themselves). Whether the
+// object exists is for Impact to say, or for a caller that can suggest names.
+func (f *Failure) Add(ref string) error {
+	kind, name, ok := strings.Cut(ref, "/")
+	if ok && name != "" {
+		switch kind {
+		case "service":
+			f.Services = append(f.Services, name)
+			return nil
+		case "site":
+			f.Sites = append(f.Sites, name)
+			return nil
+		case "provider":
+			f.Providers = append(f.Providers, name)
+			return nil
+		}
+	}
+	return fmt.Errorf("%q: expected service/NAME, site/NAME or provider/NAME", ref)
 }

@@ -110,14 +110,6 @@ func (c *checker) worst(est *analysis.Estate) {
 // failureOf is the failure of one object named kind/name.
 func failureOf(ref string) analysis.Failure {
 	var f analysis.Failure
-	kind, name, _ := strings.Cut(ref, "/")
-	switch kind {
-	case "service":
-		f.Services = []string{name}
-	case "site":
-		f.Sites = []string{name}
-	case "provider":
-		f.Providers = []string{name}
-	}
+	_ = f.Add(ref) // refs here come from the analysis itself
 	return f
 }

@@ -143,23 +143,14 @@ func failureOf(m *model.Model, failed []string, scenario, duration string) (anal
 	}
 	for i, ref := range failed {
 		ptr := "/failed/" + strconv.Itoa(i)
-		prefix, name, ok := strings.Cut(ref, "/")
-		k, known := model.KindForPrefix(prefix)
-		if !ok || !known || (k != model.KindService && k != model.KindSite && k != model.KindProvider) {
-			errs = append(errs, ProblemDetail{Pointer: ptr, Message: fmt.Sprintf("%q: expected service/NAME, site/NAME or provider/NAME", ref)})
+		if err := f.Add(ref); err != nil {
+			errs = append(errs, ProblemDetail{Pointer: ptr, Message: err.Error()})
 			continue
 		}
+		prefix, name, _ := strings.Cut(ref, "/")
+		k, _ := model.KindForPrefix(prefix)
 		if _, ok := m.Get(k, name); !ok {
 			errs = append(errs, ProblemDetail{Pointer: ptr, Message: fmt.Sprintf("no %s named %q%s", prefix, name, suggest(m, k, name))})
-			continue
-		}
-		switch k {
-		case model.KindService:
-			f.Services = append(f.Services, name)
-		case model.KindSite:
-			f.Sites = append(f.Sites, name)
-		case model.KindProvider:
-			f.Providers = append(f.Providers, name)
 		}
 	}
 	if duration != "" {
