@@ -102,7 +102,7 @@ func benchEngine(bin, engine, dsn string, clients int, d time.Duration) {
 	const password = "benchmark password 1"
 	run(bin, password+"\n", "user", "add", "admin", "--role", "admin", "--password-stdin", "--db", dsn)
 	run(bin, "", "apply", findExamples(), "--db", dsn, "--source", "demo")
-	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--log-level", "error")
+	srv := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", dsn, "--log-level", "warn")
 	out, _ := srv.StdoutPipe()
 	srv.Stderr = os.Stderr
 	if err := srv.Start(); err != nil {
