@@ -23,6 +23,11 @@ SEED=${SEED:-1}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PYTHON=${PYTHON:-/usr/bin/python3}
 
+if ! "$PYTHON" -c 'import igraph' 2>/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+	echo "bench-analysis: installing Debian's python3-igraph" >&2
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-igraph >/dev/null 2>&1 ||
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-igraph >/dev/null; }
+fi
 if ! "$PYTHON" -c 'import igraph' 2>/dev/null; then
 	echo "bench-analysis: $PYTHON has no igraph: apt-get install -y python3-igraph" >&2
 	exit 1
