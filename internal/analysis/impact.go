@@ -119,19 +119,29 @@ func (g *Graph) seeds(f Failure) ([]int32, error) {
 	return out, nil
 }
 
-// Impact propagates a failure set and reports every service and function it takes down or
-// degrades, with when each is back and the path that sets it.
-func (g *Graph) Impact(f Failure) (*Impact, error) {
+// fail propagates a failure set into pooled scratch space, which the caller returns with
+// putScratch; it also returns the failed nodes' ids.
+func (g *Graph) fail(f Failure) (*scratch, []int32, error) {
 	seeds, err := g.seeds(f)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sc := g.getScratch()
-	defer g.putScratch(sc)
 	if f.Duration != nil {
 		sc.durSet, sc.dur = true, f.Duration.Seconds()
 	}
 	g.propagate(sc, seeds)
+	return sc, seeds, nil
+}
+
+// Impact propagates a failure set and reports every service and function it takes down or
+// degrades, with when each is back and the path that sets it.
+func (g *Graph) Impact(f Failure) (*Impact, error) {
+	sc, seeds, err := g.fail(f)
+	if err != nil {
+		return nil, err
+	}
+	defer g.putScratch(sc)
 	g.spread(sc, seeds)
 
 	imp := &Impact{Failed: []string{}, Services: []ObjectImpact{}, Functions: []ObjectImpact{}}

@@ -64,16 +64,11 @@ func (g *Graph) CriticalPath(f Failure, ref string) ([]string, error) {
 // failure once and builds only the paths asked for, where Impact builds every impacted
 // object's. An object the failure does not impact, or that is not in the model, gets nil.
 func (g *Graph) CriticalPaths(f Failure, refs []string) ([][]string, error) {
-	seeds, err := g.seeds(f)
+	sc, seeds, err := g.fail(f)
 	if err != nil {
 		return nil, err
 	}
-	sc := g.getScratch()
 	defer g.putScratch(sc)
-	if f.Duration != nil {
-		sc.durSet, sc.dur = true, f.Duration.Seconds()
-	}
-	g.propagate(sc, seeds)
 	spread := false
 	out := make([][]string, len(refs))
 	for i, ref := range refs {

@@ -154,18 +154,21 @@ func TestPutAndDelete(t *testing.T) {
 	}
 }
 
+// openShared opens a catalog on the database file dsn, as another server would.
+func openShared(t *testing.T, dsn string) *catalog.Catalog {
+	t.Helper()
+	st, err := sqlstore.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return catalog.New(st)
+}
+
 func TestSnapshotSeesOtherServers(t *testing.T) {
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "shared.db")
-	open := func() *catalog.Catalog {
-		st, err := sqlstore.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return catalog.New(st)
-	}
-	a, b := open(), open()
+	a, b := openShared(t, dsn), openShared(t, dsn)
 	s1, err := a.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -194,15 +197,7 @@ func ptr(n int64) *int64 { return &n }
 func TestConcurrentWritesKeepTheModelValid(t *testing.T) {
 	ctx := context.Background()
 	dsn := filepath.Join(t.TempDir(), "race.db")
-	open := func() *catalog.Catalog {
-		st, err := sqlstore.Open(ctx, dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return catalog.New(st)
-	}
-	a, b := open(), open()
+	a, b := openShared(t, dsn), openShared(t, dsn)
 	if _, err := a.Apply(ctx, actor, "base", baseFiles(t), false); err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +238,7 @@ func TestConcurrentWritesKeepTheModelValid(t *testing.T) {
 			}
 		}
 	}
-	snap, err := open().Snapshot(ctx)
+	snap, err := openShared(t, dsn).Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
