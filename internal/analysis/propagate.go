@@ -167,14 +167,31 @@ func (g *Graph) eval(sc *scratch, v int32) bool {
 		}
 	}
 	sc.ups = ups
-	if !lost {
+	down, up, bdown := groupDown(k, lost, notDown, notBDown, ups, g.failover[gi])
+	if !down {
 		return false
 	}
-	fo := g.failover[gi]
-	if fo == 0 && notDown >= k {
-		return false // instant failover onto standbys that are up: degraded, not down
+	sc.up[v] = up
+	sc.flag[v] |= fDown
+	if bdown {
+		sc.flag[v] |= fBDown
 	}
-	up := fo
+	return true
+}
+
+// groupDown is MODEL.md's rule for a redundancy group, once its members are tallied: k
+// members needed, of which the first k are in use; lost says a member in use is down;
+// notDown and notBDown count members not down (with failover as written, and instant);
+// ups holds the down members' up times (reordered); fo is the failover delay. The group
+// is down when a member in use is lost, unless an instant failover finds enough members up;
+// it is back at the failover delay or when k members are, whichever is later; it is down
+// in the boolean sense (what single points of failure count) when fewer than k members are
+// up even with instant failover. Propagate and the estate sweep both apply it.
+func groupDown(k int, lost bool, notDown, notBDown int, ups []int64, fo int64) (down bool, up int64, bdown bool) {
+	if !lost || fo == 0 && notDown >= k {
+		return false, 0, false // instant failover onto standbys that are up: degraded, not down
+	}
+	up = fo
 	if notDown < k {
 		// k-th smallest up time, the members that are not down counting as 0.
 		slices.Sort(ups)
@@ -182,13 +199,7 @@ func (g *Graph) eval(sc *scratch, v int32) bool {
 			up = x
 		}
 	}
-	sc.up[v] = up
-	if notBDown < k {
-		sc.flag[v] |= fDown | fBDown
-	} else {
-		sc.flag[v] |= fDown
-	}
-	return true
+	return true, up, notBDown < k
 }
 
 // spread marks everything that reaches F through any link (the down and the degraded) and

@@ -1,7 +1,5 @@
 package analysis
 
-import "slices"
-
 // sweepGraph is the estate sweep's own copy of the hard graph, renumbered so that ids grow
 // with rank. A failure propagates rank by rank; with nodes of one rank side by side, the state
 // it reads and writes while working through a rank sits in a small stretch of memory instead of
@@ -165,25 +163,14 @@ func (s *sweepGraph) eval(sc *sweepScratch, v int32) bool {
 		}
 	}
 	sc.ups = ups
-	if !lost {
+	down, up, bdown := groupDown(k, lost, notDown, notBDown, ups, s.failover[v])
+	if !down {
 		return false
-	}
-	fo := s.failover[v]
-	if fo == 0 && notDown >= k {
-		return false
-	}
-	up := fo
-	if notDown < k {
-		slices.Sort(ups)
-		if x := ups[k-notDown-1]; x > up {
-			up = x
-		}
 	}
 	sc.up[v] = up
-	if notBDown < k {
-		sc.flag[v] |= fDown | fBDown
-	} else {
-		sc.flag[v] |= fDown
+	sc.flag[v] |= fDown
+	if bdown {
+		sc.flag[v] |= fBDown
 	}
 	return true
 }
