@@ -58,30 +58,51 @@ type ObjectImpact struct {
 // MarshalJSON writes CONTRACT.md's shape: rtoSeconds/meetsRto for a service,
 // mtpdSeconds/meetsMtpd for a function, nulls where there is no value.
 func (o ObjectImpact) MarshalJSON() ([]byte, error) {
-	path := o.CriticalPath
-	if path == nil {
-		path = []string{}
-	}
 	if o.Function {
-		return json.Marshal(struct {
-			Name         string   `json:"name"`
-			State        string   `json:"state"`
-			Recoverable  bool     `json:"recoverable"`
-			UpSeconds    *int64   `json:"upSeconds"`
-			MTPDSeconds  *int64   `json:"mtpdSeconds"`
-			MeetsMTPD    *bool    `json:"meetsMtpd"`
-			CriticalPath []string `json:"criticalPath"`
-		}{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, path})
+		return json.Marshal(o.AsFunction())
 	}
-	return json.Marshal(struct {
-		Name         string   `json:"name"`
-		State        string   `json:"state"`
-		Recoverable  bool     `json:"recoverable"`
-		UpSeconds    *int64   `json:"upSeconds"`
-		RTOSeconds   *int64   `json:"rtoSeconds"`
-		MeetsRTO     *bool    `json:"meetsRto"`
-		CriticalPath []string `json:"criticalPath"`
-	}{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, path})
+	return json.Marshal(o.AsService())
+}
+
+// ServiceImpact is a service's entry in CONTRACT.md's impact JSON. The `enum` and `nullable`
+// tags describe it to the HTTP API's OpenAPI document, which uses this type itself, so the
+// CLI's and the API's JSON cannot drift apart.
+type ServiceImpact struct {
+	Name         string   `json:"name"`
+	State        string   `json:"state" enum:"down,degraded"`
+	Recoverable  bool     `json:"recoverable"`
+	UpSeconds    *int64   `json:"upSeconds" nullable:"true"`
+	RTOSeconds   *int64   `json:"rtoSeconds" nullable:"true"`
+	MeetsRTO     *bool    `json:"meetsRto" nullable:"true"`
+	CriticalPath []string `json:"criticalPath"`
+}
+
+// FunctionImpact is a business function's entry in CONTRACT.md's impact JSON.
+type FunctionImpact struct {
+	Name         string   `json:"name"`
+	State        string   `json:"state" enum:"down,degraded"`
+	Recoverable  bool     `json:"recoverable"`
+	UpSeconds    *int64   `json:"upSeconds" nullable:"true"`
+	MTPDSeconds  *int64   `json:"mtpdSeconds" nullable:"true"`
+	MeetsMTPD    *bool    `json:"meetsMtpd" nullable:"true"`
+	CriticalPath []string `json:"criticalPath"`
+}
+
+// AsService is o as a service's JSON entry (an empty path, never null).
+func (o ObjectImpact) AsService() ServiceImpact {
+	return ServiceImpact{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, nonNil(o.CriticalPath)}
+}
+
+// AsFunction is o as a business function's JSON entry.
+func (o ObjectImpact) AsFunction() FunctionImpact {
+	return FunctionImpact{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, nonNil(o.CriticalPath)}
+}
+
+func nonNil(p []string) []string {
+	if p == nil {
+		return []string{}
+	}
+	return p
 }
 
 // FailureOf is the failure of the given nodes (services, sites, providers; other ids are

@@ -50,51 +50,22 @@ type analyzeInput struct {
 	}
 }
 
-// ServiceImpact is one service a failure takes down or degrades (CONTRACT.md): a target
-// that is not set is null, and so is its verdict.
-type ServiceImpact struct {
-	Name         string   `json:"name"`
-	State        string   `json:"state" enum:"down,degraded"`
-	Recoverable  bool     `json:"recoverable"`
-	UpSeconds    *int64   `json:"upSeconds" nullable:"true"`
-	RTOSeconds   *int64   `json:"rtoSeconds" nullable:"true"`
-	MeetsRTO     *bool    `json:"meetsRto" nullable:"true"`
-	CriticalPath []string `json:"criticalPath"`
-}
-
-// FunctionImpact is one business function a failure takes down or degrades.
-type FunctionImpact struct {
-	Name         string   `json:"name"`
-	State        string   `json:"state" enum:"down,degraded"`
-	Recoverable  bool     `json:"recoverable"`
-	UpSeconds    *int64   `json:"upSeconds" nullable:"true"`
-	MTPDSeconds  *int64   `json:"mtpdSeconds" nullable:"true"`
-	MeetsMTPD    *bool    `json:"meetsMtpd" nullable:"true"`
-	CriticalPath []string `json:"criticalPath"`
-}
-
 // Impact is CONTRACT.md's JSON of perdura analyze --fail.
 type Impact struct {
-	Failed    []string         `json:"failed"`
-	Services  []ServiceImpact  `json:"services"`
-	Functions []FunctionImpact `json:"functions"`
+	Failed    []string                  `json:"failed"`
+	Services  []analysis.ServiceImpact  `json:"services"`
+	Functions []analysis.FunctionImpact `json:"functions"`
 }
 
-// impactOf restates the analysis' answer in types the OpenAPI document can describe; the
-// JSON is the same as analysis.ObjectImpact's own.
+// impactOf restates the analysis' answer with the analysis' own entry types, which the
+// OpenAPI document can describe (ObjectImpact marshals through the same types).
 func impactOf(im *analysis.Impact) Impact {
-	out := Impact{Failed: im.Failed, Services: []ServiceImpact{}, Functions: []FunctionImpact{}}
-	path := func(p []string) []string {
-		if p == nil {
-			return []string{}
-		}
-		return p
-	}
+	out := Impact{Failed: im.Failed, Services: []analysis.ServiceImpact{}, Functions: []analysis.FunctionImpact{}}
 	for _, o := range im.Services {
-		out.Services = append(out.Services, ServiceImpact{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, path(o.CriticalPath)})
+		out.Services = append(out.Services, o.AsService())
 	}
 	for _, o := range im.Functions {
-		out.Functions = append(out.Functions, FunctionImpact{o.Name, o.State, o.Recoverable, o.UpSeconds, o.TargetSeconds, o.Meets, path(o.CriticalPath)})
+		out.Functions = append(out.Functions, o.AsFunction())
 	}
 	if out.Failed == nil {
 		out.Failed = []string{}
