@@ -139,7 +139,11 @@ func (c *Catalog) snapshot(ctx context.Context) (*Snapshot, error) {
 			return nil, fmt.Errorf("compile the stored model: %w", err)
 		}
 		s.Graph = g
-		s.Findings = lint.Run(b.model, g, lint.Options{})
+		s.Estate = g.Estate(ctx)
+		if s.Estate == nil {
+			return nil, ctx.Err() // the estate sweep stops when ctx ends
+		}
+		s.Findings = lint.Run(b.model, g, lint.Options{Estate: s.Estate})
 	}
 	c.forget(objs)
 	c.cache.last, c.cache.lastDay = s, day

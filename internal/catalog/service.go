@@ -55,8 +55,11 @@ type Snapshot struct {
 	Generation int64
 	Model      *model.Model
 	Graph      *analysis.Graph
-	Findings   []lint.Finding
-	Objects    []Object
+	// Estate is the estate report; the findings were made from it. Nil when the model does
+	// not load.
+	Estate   *analysis.Estate
+	Findings []lint.Finding
+	Objects  []Object
 }
 
 // ApplyResult says what an apply changed.

@@ -191,10 +191,7 @@ func (s *server) estate(ctx context.Context, _ *struct{}) (*estateOutput, error)
 	if snap.Graph == nil {
 		return nil, problem(http.StatusConflict, "the stored model does not load; see GET /api/v1/findings")
 	}
-	est := snap.Graph.Estate(ctx)
-	if est == nil {
-		return nil, ctx.Err()
-	}
+	est := snap.Estate // computed once per stored generation, with the findings
 	fs := []lint.Finding{}
 	for _, f := range snap.Findings {
 		if lint.FromAnalysis(f.Rule) {
