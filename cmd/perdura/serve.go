@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -122,24 +121,8 @@ The database lives in a temporary folder removed on exit, unless --keep names a 
 
 // seedDemo stores the embedded demo organisation and creates the demo admin.
 func seedDemo(ctx context.Context, st *sqlstore.Store) (password string, err error) {
-	var files []catalog.File
-	err = fs.WalkDir(examples.FS, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		b, err := fs.ReadFile(examples.FS, p)
-		if err != nil {
-			return err
-		}
-		files = append(files, catalog.File{Path: "examples/" + p, Content: b})
-		return nil
-	})
-	if err != nil {
-		return "", cannot("read the embedded demo: %v", err)
-	}
-	actor := catalog.Actor{User: "demo", Door: catalog.DoorFile}
-	if _, err := catalog.New(st).Apply(ctx, actor, "demo", files, false); err != nil {
-		return "", cannot("store the demo organisation: %v", err)
+	if err := examples.Seed(ctx, catalog.New(st), "demo"); err != nil {
+		return "", cannot("%v", err)
 	}
 	if password, err = auth.GeneratePassword(); err != nil {
 		return "", err

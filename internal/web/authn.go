@@ -179,8 +179,22 @@ type loginOutput struct {
 // tried; the password never is, nor logged.
 func (s *server) login(ctx context.Context, in *loginInput) (*loginOutput, error) {
 	info := infoFrom(ctx)
-	name := in.Body.User
-	u, err := s.authn.Login(ctx, name, in.Body.Password, info.remote)
+	secret, sess, u, err := s.startSession(ctx, in.Body.User, in.Body.Password)
+	if err != nil {
+		return nil, err
+	}
+	return &loginOutput{
+		SetCookie: s.cookie(info, secret, sess.ExpiresAt),
+		Body:      meOf(&principal{user: u, session: &sess}),
+	}, nil
+}
+
+// startSession checks a password and starts a session, for the API's login and the login
+// page alike. Failed logins are audited with the name tried; the password never is, nor
+// logged.
+func (s *server) startSession(ctx context.Context, name, password string) (string, auth.Session, auth.User, error) {
+	info := infoFrom(ctx)
+	u, err := s.authn.Login(ctx, name, password, info.remote)
 	var locked *auth.LockedError
 	if errors.Is(err, auth.ErrBadCredentials) || errors.As(err, &locked) {
 		detail := `{"reason":"bad credentials"}`
@@ -190,29 +204,26 @@ func (s *server) login(ctx context.Context, in *loginInput) (*loginOutput, error
 		if aerr := s.deps.Audit.AppendAudit(ctx, name, catalog.DoorWeb, info.remote, "login.failed", "user/"+name, detail); aerr != nil {
 			s.log.ErrorContext(ctx, "audit failed login", "request_id", info.id, "error", aerr.Error())
 		}
-		return nil, err
+		return "", auth.Session{}, auth.User{}, err
 	}
 	if err != nil {
-		return nil, err
+		return "", auth.Session{}, auth.User{}, err
 	}
 	secret, sess, err := s.authn.NewSession(ctx, u)
 	if err != nil {
-		return nil, err
+		return "", auth.Session{}, auth.User{}, err
 	}
 	// A login the trail does not show must not happen: without its entry, end the session.
 	if err := s.deps.Audit.AppendAudit(ctx, u.Name, catalog.DoorWeb, info.remote, "login", "user/"+u.Name, "{}"); err != nil {
 		s.authn.EndSession(context.WithoutCancel(ctx), secret)
-		return nil, err
+		return "", auth.Session{}, auth.User{}, err
 	}
 	info.user = u.Name
 	// Upgrading an old hash is a favour, not a condition of the login.
-	if _, err := s.authn.Rehash(ctx, auth.Actor{User: u.Name, Door: catalog.DoorWeb, Remote: info.remote}, u, in.Body.Password); err != nil {
+	if _, err := s.authn.Rehash(ctx, auth.Actor{User: u.Name, Door: catalog.DoorWeb, Remote: info.remote}, u, password); err != nil {
 		s.log.WarnContext(ctx, "rehash password", "request_id", info.id, "user", u.Name, "error", err.Error())
 	}
-	return &loginOutput{
-		SetCookie: s.cookie(info, secret, sess.ExpiresAt),
-		Body:      meOf(&principal{user: u, session: &sess}),
-	}, nil
+	return secret, sess, u, nil
 }
 
 // cookie is the session cookie: HttpOnly so scripts cannot steal it, SameSite=Lax so other
@@ -236,17 +247,21 @@ type logoutOutput struct {
 
 // logout ends the caller's session; with a token there is nothing to end (revoke the token).
 func (s *server) logout(ctx context.Context, _ *struct{}) (*logoutOutput, error) {
-	p := caller(ctx)
-	info := infoFrom(ctx)
-	if p.session != nil {
-		if err := s.authn.EndSession(ctx, p.sessionSecret); err != nil {
-			return nil, err
-		}
-		if err := s.deps.Audit.AppendAudit(ctx, p.user.Name, catalog.DoorWeb, info.remote, "logout", "user/"+p.user.Name, "{}"); err != nil {
-			return nil, err
-		}
+	if err := s.endSession(ctx, caller(ctx)); err != nil {
+		return nil, err
 	}
-	return &logoutOutput{SetCookie: s.cookie(info, "", time.Time{})}, nil
+	return &logoutOutput{SetCookie: s.cookie(infoFrom(ctx), "", time.Time{})}, nil
+}
+
+// endSession ends a principal's session and audits it, for the API and the logout button.
+func (s *server) endSession(ctx context.Context, p *principal) error {
+	if p.session == nil {
+		return nil
+	}
+	if err := s.authn.EndSession(ctx, p.sessionSecret); err != nil {
+		return err
+	}
+	return s.deps.Audit.AppendAudit(ctx, p.user.Name, catalog.DoorWeb, infoFrom(ctx).remote, "logout", "user/"+p.user.Name, "{}")
 }
 
 type meOutput struct{ Body Me }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/perdura/perdura/examples"
 	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/catalog"
 	"github.com/perdura/perdura/internal/sqlstore"
@@ -59,6 +60,22 @@ func fastHasher() *auth.Hasher {
 }
 
 func newEnv(t testing.TB, mod ...func(*Deps)) *env {
+	t.Helper()
+	return newEnvWith(t, seed, mod...)
+}
+
+// newDemoEnv is newEnv holding the demo organisation, as `perdura demo` serves it: what the
+// web pages are tested and measured on.
+func newDemoEnv(t testing.TB, mod ...func(*Deps)) *env {
+	t.Helper()
+	return newEnvWith(t, func(t testing.TB, cat *catalog.Catalog) {
+		if err := examples.Seed(context.Background(), cat, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}, mod...)
+}
+
+func newEnvWith(t testing.TB, seed func(testing.TB, *catalog.Catalog), mod ...func(*Deps)) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}

@@ -152,6 +152,11 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 			rec.WriteHeader(c.status)
 			return
 		}
+		if wantsHTML(r) && (c.status == http.StatusNotFound || c.status == http.StatusMethodNotAllowed) {
+			p, _ := s.pagePrincipal(r)
+			s.pageError(rec, r, p, c.status, "There is no such page: "+r.URL.Path)
+			return
+		}
 		writeProblem(rec, problem(c.status, "no such route: "+r.Method+" "+r.URL.Path))
 		return
 	}

@@ -57,6 +57,7 @@ type server struct {
 	routes  []route
 	metrics *metrics
 	spec    []byte // the OpenAPI document, rendered once after every route is registered
+	ui      *ui    // the web pages' templates and static files
 	// served lists every pattern registered on mux, as huma registered it: the OpenAPI test
 	// compares it with the document, so nothing is served that the document does not show.
 	served []string
@@ -117,6 +118,8 @@ func newServer(deps Deps) *server {
 		s.register(r)
 	}
 	s.spec = s.finishOpenAPI()
+	s.ui = s.newUI()
+	s.registerPages()
 	return s
 }
 

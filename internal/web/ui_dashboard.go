@@ -1,0 +1,4 @@
+package web
+
+// dashboardArea is the dashboard (GET /).
+func (s *server) dashboardArea() area { return area{} }

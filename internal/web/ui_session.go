@@ -1,0 +1,107 @@
+package web
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/perdura/perdura/internal/auth"
+)
+
+// loginCookie carries the login form's own CSRF token (double submit): before there is a
+// session, a form on another site must not be able to sign a visitor in as someone else.
+const loginCookie = "perdura_login"
+
+// sessionArea is signing in and out.
+func (s *server) sessionArea() area {
+	return area{pages: []page{
+		{method: "GET", path: "/login", perm: public, handle: s.loginPage},
+		{method: "POST", path: "/login", perm: public, handle: s.loginSubmit},
+		{method: "POST", path: "/logout", perm: auth.PermSelf, handle: s.logoutSubmit},
+	}}
+}
+
+type loginData struct {
+	Next   string
+	User   string
+	Token  string
+	Error  string
+	Status int
+}
+
+// safeNext keeps a post-login destination on this server: a path, not "//host" or a URL.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	return next
+}
+
+func (s *server) loginPage(q *request) error {
+	next := safeNext(q.r.URL.Query().Get("next"))
+	if p, status := s.pagePrincipal(q.r); status == 0 && p != nil {
+		http.Redirect(q.w, q.r, next, http.StatusSeeOther)
+		return nil
+	}
+	return s.renderLogin(q, http.StatusOK, loginData{Next: next})
+}
+
+// renderLogin shows the form with a fresh login token.
+func (s *server) renderLogin(q *request, status int, d loginData) error {
+	b := make([]byte, 16)
+	rand.Read(b)
+	d.Token = hex.EncodeToString(b)
+	http.SetCookie(q.w, &http.Cookie{Name: loginCookie, Value: d.Token, Path: "/login", HttpOnly: true,
+		SameSite: http.SameSiteStrictMode, Secure: q.r.TLS != nil || s.deps.SecureCookies, MaxAge: 3600})
+	return q.render(status, "login", "Sign in", "", d)
+}
+
+func (s *server) loginSubmit(q *request) error {
+	if err := q.r.ParseForm(); err != nil {
+		return badRequest{"The sign-in form could not be read."}
+	}
+	d := loginData{Next: safeNext(q.r.PostFormValue("next")), User: strings.TrimSpace(q.r.PostFormValue("user"))}
+	c, err := q.r.Cookie(loginCookie)
+	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(q.r.PostFormValue("token"))) != 1 {
+		d.Error = "The sign-in form had expired. Please sign in again."
+		return s.renderLogin(q, http.StatusForbidden, d)
+	}
+	password := q.r.PostFormValue("password")
+	if d.User == "" || password == "" {
+		d.Error = "Enter your user name and password."
+		return s.renderLogin(q, http.StatusUnprocessableEntity, d)
+	}
+	secret, sess, _, err := s.startSession(q.ctx(), d.User, password)
+	var locked *auth.LockedError
+	switch {
+	case errors.As(err, &locked):
+		q.w.Header().Set("Retry-After", fmt.Sprint(int(locked.RetryAfter.Round(time.Second).Seconds())))
+		d.Error = fmt.Sprintf("Too many failed sign-ins. Try again in %s.", humanDuration(locked.RetryAfter.Round(time.Second)))
+		return s.renderLogin(q, http.StatusTooManyRequests, d)
+	case errors.Is(err, auth.ErrBadCredentials):
+		d.Error = "That user name and password do not match."
+		return s.renderLogin(q, http.StatusUnauthorized, d)
+	case err != nil:
+		return err
+	}
+	ck := s.cookie(infoFrom(q.ctx()), secret, sess.ExpiresAt)
+	http.SetCookie(q.w, &ck)
+	http.SetCookie(q.w, &http.Cookie{Name: loginCookie, Path: "/login", MaxAge: -1})
+	http.Redirect(q.w, q.r, d.Next, http.StatusSeeOther)
+	return nil
+}
+
+func (s *server) logoutSubmit(q *request) error {
+	if err := s.endSession(q.ctx(), q.p); err != nil {
+		return err
+	}
+	ck := s.cookie(infoFrom(q.ctx()), "", time.Time{})
+	http.SetCookie(q.w, &ck)
+	http.Redirect(q.w, q.r, "/login", http.StatusSeeOther)
+	return nil
+}
