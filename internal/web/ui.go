@@ -95,7 +95,9 @@ type errPageNotFound struct{ what string }
 func (e errPageNotFound) Error() string { return e.what + " not found" }
 
 // pageNotFound is the error a page returns for a missing object or revision.
-func pageNotFound(format string, args ...any) error { return errPageNotFound{fmt.Sprintf(format, args...)} }
+func pageNotFound(format string, args ...any) error {
+	return errPageNotFound{fmt.Sprintf(format, args...)}
+}
 
 // badRequest is an error a page returns for a query or form it cannot use; the message is
 // shown to the user as it is.
@@ -125,8 +127,8 @@ func (l layout) Can(perm string) bool { return l.perms[auth.Permission(perm)] }
 
 // ui holds the parsed templates and the static files with their fingerprints.
 type ui struct {
-	pages  map[string]*template.Template // by page template name: layout + that page
-	static map[string]staticFile         // by path under /static/
+	pages     map[string]*template.Template // by page template name: layout + that page
+	static    map[string]staticFile         // by path under /static/
 	pageTable []page
 }
 
