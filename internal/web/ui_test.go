@@ -1,0 +1,181 @@
+package web
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/perdura/perdura/internal/auth"
+)
+
+// browser is a client that acts as a web browser does: it signs in through the login form,
+// keeps cookies, does not follow redirects (tests look at them), and posts forms with the
+// session's CSRF token.
+type browser struct {
+	e    *env
+	hc   *http.Client
+	csrf string
+}
+
+// browse signs a role's test user in through the login page.
+func (e *env) browse(role string) *browser {
+	e.t.Helper()
+	b := e.visitor()
+	r := b.get("/login")
+	tok := between(string(r.body), `name="token" value="`, `"`)
+	r = b.post("/login", url.Values{"token": {tok}, "user": {role}, "password": {password(role)}, "next": {"/"}})
+	if r.StatusCode != http.StatusSeeOther {
+		e.t.Fatalf("sign in as %s: status %d, want 303; body %.500s", role, r.StatusCode, r.body)
+	}
+	// The CSRF token is on every page for forms; the API tells it too.
+	me := b.get("/api/v1/me")
+	var m Me
+	me.json(e.t, &m)
+	b.csrf = m.CSRF
+	return b
+}
+
+// visitor is a browser that has not signed in.
+func (e *env) visitor() *browser {
+	jar, _ := cookiejar.New(nil)
+	return &browser{e: e, hc: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}}
+}
+
+func (b *browser) get(path string) response {
+	b.e.t.Helper()
+	return b.send("GET", path, nil, nil)
+}
+
+// post sends a form; the session's CSRF token is added unless form already has one.
+func (b *browser) post(path string, form url.Values) response {
+	b.e.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if b.csrf != "" && !form.Has("csrf") {
+		form.Set("csrf", b.csrf)
+	}
+	return b.send("POST", path, strings.NewReader(form.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+}
+
+func (b *browser) send(method, path string, body io.Reader, header map[string]string) response {
+	b.e.t.Helper()
+	req, err := http.NewRequest(method, b.e.ts.URL+path, body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/html")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	res, err := b.hc.Do(req)
+	if err != nil {
+		b.e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil {
+		b.e.t.Fatal(err)
+	}
+	return response{res, data}
+}
+
+// between returns the text of s between the first from and the next to; "" when absent.
+func between(s, from, to string) string {
+	_, after, ok := strings.Cut(s, from)
+	if !ok {
+		return ""
+	}
+	v, _, _ := strings.Cut(after, to)
+	return v
+}
+
+// TestLoginPage signs in and out through the pages, and checks the refusals.
+func TestLoginPage(t *testing.T) {
+	e := newEnv(t)
+	v := e.visitor()
+	if r := v.get("/login?next=/services"); r.StatusCode != 200 || !strings.Contains(string(r.body), `name="password"`) {
+		t.Fatalf("GET /login: status %d, body %.300s", r.StatusCode, r.body)
+	}
+	r := v.post("/login", url.Values{"token": {"forged"}, "user": {"admin"}, "password": {password("admin")}})
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("login with a forged form token: status %d, want 403", r.StatusCode)
+	}
+	tok := between(string(v.get("/login").body), `name="token" value="`, `"`)
+	r = v.post("/login", url.Values{"token": {tok}, "user": {"admin"}, "password": {"wrong"}})
+	if r.StatusCode != http.StatusUnauthorized || !strings.Contains(string(r.body), "do not match") {
+		t.Errorf("wrong password: status %d, want 401 with a message; body %.300s", r.StatusCode, r.body)
+	}
+	tok = between(string(v.get("/login").body), `name="token" value="`, `"`)
+	r = v.post("/login", url.Values{"token": {tok}, "user": {"viewer"}, "password": {password("viewer")}, "next": {"//evil.example/x"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/" {
+		t.Errorf("login with an off-site next: status %d Location %q, want 303 to /", r.StatusCode, r.Header.Get("Location"))
+	}
+	// Signed in, the role is shown on every page, and logging out needs the CSRF token.
+	b := e.browse("viewer")
+	if r := b.get("/login"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("GET /login when signed in: status %d, want a redirect", r.StatusCode)
+	}
+	r = b.post("/logout", url.Values{"csrf": {"wrong"}})
+	if r.StatusCode != http.StatusForbidden {
+		t.Errorf("logout with a wrong CSRF token: status %d, want 403", r.StatusCode)
+	}
+	if r := b.post("/logout", nil); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/login" {
+		t.Errorf("logout: status %d Location %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if r := b.get("/api/v1/me"); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after logout the session still answers: %d", r.StatusCode)
+	}
+}
+
+// TestPageRoles requests every page as every role and without signing in: a visitor is sent
+// to the login page (or refused, for a form post), a role without the page's permission gets
+// 403, and a role with it gets neither.
+func TestPageRoles(t *testing.T) {
+	e := newDemoEnv(t)
+	browsers := map[string]*browser{}
+	for _, role := range auth.Roles() {
+		browsers[role] = e.browse(role)
+	}
+	for _, pg := range e.srv.ui.pageTable {
+		if pg.perm == public {
+			continue
+		}
+		sample := pg.sample
+		if sample == "" {
+			sample = pg.path
+		}
+		if strings.Contains(sample, "{") {
+			t.Errorf("%s %s: no sample path to test it with", pg.method, pg.path)
+			continue
+		}
+		send := func(b *browser) response {
+			if pg.method == "POST" {
+				return b.post(sample, url.Values{})
+			}
+			return b.get(sample)
+		}
+		r := send(e.visitor())
+		if pg.method == "GET" && (r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login?next=")) {
+			t.Errorf("GET %s as a visitor: status %d Location %q, want 303 to the login page", sample, r.StatusCode, r.Header.Get("Location"))
+		}
+		if pg.method == "POST" && r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("POST %s as a visitor: status %d, want 401", sample, r.StatusCode)
+		}
+		for _, role := range auth.Roles() {
+			r := send(browsers[role])
+			allowed := auth.Allowed(role, pg.perm)
+			switch {
+			case !allowed && r.StatusCode != http.StatusForbidden:
+				t.Errorf("%s %s as %s: status %d, want 403", pg.method, sample, role, r.StatusCode)
+			case allowed && (r.StatusCode == http.StatusForbidden || r.StatusCode == http.StatusUnauthorized || r.StatusCode >= 500):
+				t.Errorf("%s %s as %s: status %d; body %.300s", pg.method, sample, role, r.StatusCode, r.body)
+			}
+		}
+	}
+}
