@@ -1,0 +1,202 @@
+package binder
+
+import (
+	"bytes"
+	stdhtml "html"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/perdura/perdura/examples"
+	"github.com/perdura/perdura/internal/model"
+)
+
+var generated = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+
+func demo(t *testing.T) *model.Model {
+	t.Helper()
+	m, problems, err := model.LoadFS(examples.FS, ".")
+	if err != nil || len(problems) > 0 {
+		t.Fatalf("load the demo: %v %v", err, problems)
+	}
+	return m
+}
+
+func render(t *testing.T, m *model.Model) string {
+	t.Helper()
+	var buf bytes.Buffer
+	if err := Write(&buf, m, Options{Generated: generated, Title: "Northwind Retail", Origin: "examples/"}); err != nil {
+		t.Fatal(err)
+	}
+	if os.Getenv("BINDER_OUT") != "" {
+		os.WriteFile(os.Getenv("BINDER_OUT"), buf.Bytes(), 0o644)
+	}
+	return buf.String()
+}
+
+// TestBinderHoldsEverything: every plan, person, team and provider of the demo is in the
+// binder, with the cover's date and the stale warning.
+func TestBinderHoldsEverything(t *testing.T) {
+	m := demo(t)
+	html := stdhtml.UnescapeString(render(t, m))
+	for _, want := range []string{"2026-03-01 09:00 UTC", "Printed copies go stale", `id="contents"`, `href="#contacts"`, `id="call-trees"`, `id="providers"`} {
+		if !strings.Contains(html, want) {
+			t.Errorf("binder lacks %q", want)
+		}
+	}
+	for _, p := range m.Plans {
+		if !strings.Contains(html, `id="plan-`+p.Metadata.Name+`"`) || !strings.Contains(html, `href="#plan-`+p.Metadata.Name+`"`) {
+			t.Errorf("plan %s missing or not in the contents", p.Metadata.Name)
+		}
+	}
+	for _, p := range m.People {
+		if !strings.Contains(html, `id="person-`+p.Metadata.Name+`"`) {
+			t.Errorf("person %s missing from the contact list", p.Metadata.Name)
+		}
+		if p.Spec.Phone != "" && !strings.Contains(html, p.Spec.Phone) {
+			t.Errorf("phone of %s missing", p.Metadata.Name)
+		}
+	}
+	for _, tm := range m.Teams {
+		if !strings.Contains(html, `id="team-`+tm.Metadata.Name+`"`) {
+			t.Errorf("team %s missing from the call trees", tm.Metadata.Name)
+		}
+	}
+	for _, p := range m.Providers {
+		if !strings.Contains(html, `id="provider-`+p.Metadata.Name+`"`) {
+			t.Errorf("provider %s missing", p.Metadata.Name)
+		}
+		if c := p.Spec.Contract; c != nil && c.ID != "" && !strings.Contains(html, c.ID) {
+			t.Errorf("contract id %s of %s missing", c.ID, p.Metadata.Name)
+		}
+	}
+	if n := strings.Count(html, `class="step critical"`); n == 0 {
+		t.Error("no step is marked on the critical path")
+	}
+}
+
+// TestBinderSelfContained: no script, nothing loaded or linked outside the file.
+func TestBinderSelfContained(t *testing.T) {
+	html := strings.ToLower(render(t, demo(t)))
+	for _, bad := range []string{"<script", "<link", "<img", "<iframe", "@import", "url(", " src="} {
+		if strings.Contains(html, bad) {
+			t.Errorf("binder contains %q", bad)
+		}
+	}
+	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(html, -1) {
+		h := m[1]
+		if !strings.HasPrefix(h, "#") && !strings.HasPrefix(h, "tel:") && !strings.HasPrefix(h, "mailto:") {
+			t.Errorf("binder links outside itself: href=%q", h)
+		}
+		if strings.HasPrefix(h, "#") {
+			if id := h[1:]; !strings.Contains(html, `id="`+id+`"`) {
+				t.Errorf("in-page link %s has no target", h)
+			}
+		}
+	}
+}
+
+// TestBinderDeterministic: the same model and time give the same bytes.
+func TestBinderDeterministic(t *testing.T) {
+	m := demo(t)
+	a, b := render(t, m), render(t, m)
+	if a != b {
+		t.Fatal("two renders of the same model differ")
+	}
+	if c := render(t, demo(t)); c != a {
+		t.Fatal("renders of two loads of the same model differ")
+	}
+}
+
+// TestBinderWellFormed checks balanced basics without an HTML parser: every element that
+// must be closed is closed as often as opened, and the document has one h1.
+func TestBinderWellFormed(t *testing.T) {
+	html := render(t, demo(t))
+	for _, tag := range []string{"html", "head", "body", "section", "table", "thead", "tbody", "tr", "th", "td", "ol", "ul", "li", "dl", "p", "div", "span", "a", "h2", "h3", "h4", "nav", "header", "footer", "main", "blockquote", "style"} {
+		open := len(regexp.MustCompile(`<`+tag+`[\s>]`).FindAllStringIndex(html, -1))
+		closed := strings.Count(html, "</"+tag+">")
+		if open != closed {
+			t.Errorf("<%s>: %d opened, %d closed", tag, open, closed)
+		}
+	}
+	if n := strings.Count(html, "<h1"); n != 1 {
+		t.Errorf("%d h1, want 1", n)
+	}
+	if !strings.HasPrefix(html, "<!doctype html>") {
+		t.Errorf("binder does not start with a doctype: %.40q", html)
+	}
+}
+
+// TestPlanTimeline: earliest starts follow the longest chain of `after`, the critical path is
+// PlanPath's, and the verdict compares it with the tightest inherited RTO.
+func TestPlanTimeline(t *testing.T) {
+	m := demo(t)
+	p := m.Plan("backoffice-recovery")
+	if p == nil {
+		t.Fatal("no plan backoffice-recovery in the demo")
+	}
+	v := NewPlan(m, NewTargets(m, nil), p, generated)
+	got := map[string][2]int64{}
+	for _, s := range v.Steps {
+		got[s.ID] = [2]int64{s.Start, s.Duration}
+	}
+	want := map[string][2]int64{
+		"assess": {0, 900}, "open-standby": {900, 7200}, "start-wms": {8100, 3600},
+		"oms-crm": {900, 1800}, "verify": {11700, 1800},
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("step %s: start, duration = %v, want %v", id, got[id], w)
+		}
+	}
+	if v.Verdict.Total != 13500 {
+		t.Errorf("critical path %d s, want 13500 (3h 45m)", v.Verdict.Total)
+	}
+	for _, s := range v.Steps {
+		if wantCrit := s.ID != "oms-crm"; s.Critical != wantCrit {
+			t.Errorf("step %s critical = %v, want %v", s.ID, s.Critical, wantCrit)
+		}
+	}
+	if v.Tightest == nil {
+		t.Fatal("no tightest RTO for backoffice-recovery")
+	}
+	text := v.VerdictText()
+	if !strings.HasPrefix(text, "The critical path takes 3h 45m; the tightest RTO of what it covers is ") {
+		t.Errorf("verdict %q", text)
+	}
+	if v.Scale < v.Verdict.Total || (v.Verdict.HasRTO && v.Scale < v.Verdict.RTO) {
+		t.Errorf("timeline scale %d does not span the path and the RTO", v.Scale)
+	}
+}
+
+// TestReviewStatus: due is last + every; overdue once the day has passed.
+func TestReviewStatus(t *testing.T) {
+	every := model.MustDuration("30d")
+	last := model.Date{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	r := &model.Review{Every: &every, Last: &last}
+	pp := &people{m: &model.Model{}, cache: map[string]Contact{}}
+	for _, tc := range []struct {
+		now     time.Time
+		overdue bool
+		days    int
+	}{
+		{time.Date(2026, 1, 31, 23, 0, 0, 0, time.UTC), false, 0},
+		{time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC), true, -1},
+		{time.Date(2026, 1, 21, 12, 0, 0, 0, time.UTC), false, 10},
+	} {
+		got := review(pp, r, tc.now)
+		if got.Due != "2026-01-31" || got.Overdue != tc.overdue || got.DaysLeft != tc.days {
+			t.Errorf("at %s: due %s overdue %v days %d, want 2026-01-31 %v %d", tc.now, got.Due, got.Overdue, got.DaysLeft, tc.overdue, tc.days)
+		}
+	}
+}
+
+func TestDur(t *testing.T) {
+	for secs, want := range map[int64]string{0: "0", 45: "45s", 900: "15m", 16200: "4h 30m", 19800: "5h 30m", 86400 * 2: "2d", -5400: "-1h 30m"} {
+		if got := Dur(secs); got != want {
+			t.Errorf("Dur(%d) = %q, want %q", secs, got, want)
+		}
+	}
+}
