@@ -967,12 +967,12 @@ func (h catalogObjectHeader) OwnerRef(m *model.Model) string {
 
 // catalogImpactView is a failure's impact as the object pages summarise it.
 type catalogImpactView struct {
-	WhatIf                  string
-	Services, Functions     []analysis.ObjectImpact
-	Down, Degraded, Misses  int
-	More                    int // services left out of the list
-	FunctionsDown           int
-	Unrecoverable           int
+	WhatIf                 string
+	Services, Functions    []analysis.ObjectImpact
+	Down, Degraded, Misses int
+	More                   int // services left out of the list
+	FunctionsDown          int
+	Unrecoverable          int
 }
 
 const catalogImpactListMax = 50
@@ -1379,15 +1379,15 @@ func catalogStyleBlock(n *yaml.Node) {
 // --- Findings ---
 
 type catalogFindingsPage struct {
-	Filters            []catalogListFilter
-	Counts             []catalogSeverityCount
-	Findings           []lint.Finding
-	Object             string
-	Total, All         int
-	From, To, Page     int
-	Pages              int
-	Prev, Next         string
-	Filtered           bool
+	Filters        []catalogListFilter
+	Counts         []catalogSeverityCount
+	Findings       []lint.Finding
+	Object         string
+	Total, All     int
+	From, To, Page int
+	Pages          int
+	Prev, Next     string
+	Filtered       bool
 }
 
 type catalogSeverityCount struct {
