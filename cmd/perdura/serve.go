@@ -105,12 +105,11 @@ The database lives in a temporary folder removed on exit, unless --keep names a 
 			}
 			return serve(cmd.Context(), e, log, st, o, func(url string) {
 				fmt.Fprintf(e.stdout, "\nPerdura demo: Northwind Retail, a mid-size online retailer\n")
-				fmt.Fprintf(e.stdout, "  API       %s/api/v1/   (described at %s/api/v1/openapi.json)\n", url, url)
+				fmt.Fprintf(e.stdout, "  open      %s/   in a browser, and sign in:\n", url)
 				fmt.Fprintf(e.stdout, "  user      admin\n  password  %s   (shown once)\n\n", password)
 				fmt.Fprintf(e.stdout, "Try: what does losing the Frankfurt data centre take down?\n")
-				fmt.Fprintf(e.stdout, "  curl -s -c jar -H 'Content-Type: application/json' -d '{\"user\":\"admin\",\"password\":\"%s\"}' %s/api/v1/login\n", password, url)
-				fmt.Fprintf(e.stdout, "  curl -s -b jar -H \"X-CSRF-Token: $(curl -s -b jar %s/api/v1/me | sed 's/.*\"csrf\":\"\\([^\"]*\\)\".*/\\1/')\" \\\n", url)
-				fmt.Fprintf(e.stdout, "       -H 'Content-Type: application/json' -d '{\"failed\":[\"site/dc-frankfurt\"]}' %s/api/v1/analyze\n\n", url)
+				fmt.Fprintf(e.stdout, "  %s/whatif?fail=site/dc-frankfurt\n", url)
+				fmt.Fprintf(e.stdout, "The JSON API is under %s/api/v1/ (described at %s/api/v1/openapi.json).\n\n", url, url)
 			})
 		},
 	}

@@ -202,4 +202,16 @@ func TestDemo(t *testing.T) {
 	if resp.StatusCode != 200 || !strings.Contains(string(data), `"source":"demo"`) {
 		t.Errorf("services of the demo: %s: %.300s", resp.Status, data)
 	}
+	// The URL it prints opens the web UI's sign-in page in a browser.
+	req, _ = http.NewRequest("GET", url+"/", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != "/login" || !strings.Contains(string(data), `name="password"`) {
+		t.Errorf("the printed URL in a browser: %s at %s: %.300s", resp.Status, resp.Request.URL, data)
+	}
 }
