@@ -194,8 +194,8 @@ type Comm struct {
 
 // Review is where a plan's review cycle stands.
 type Review struct {
-	Defined    bool // the plan has a review block
-	Every      int64
+	Defined    bool   // the plan has a review block
+	Every      string // the cycle as written in the format ("180d", "365d"); "" for none
 	Last       string // YYYY-MM-DD, "" when never reviewed
 	Due        string // YYYY-MM-DD, "" when it cannot be worked out
 	Overdue    bool
@@ -416,7 +416,7 @@ func review(pp *people, r *model.Review, now time.Time) Review {
 	}
 	v := Review{Defined: true}
 	if r.Every != nil {
-		v.Every = r.Every.Seconds()
+		v.Every = r.Every.String()
 	}
 	if r.ApprovedBy != "" {
 		c := pp.Person(r.ApprovedBy)
