@@ -57,6 +57,7 @@ func (s *server) areas() []area {
 		s.analysisArea(),
 		s.planArea(),
 		s.editArea(),
+		s.auditArea(),
 	}
 }
 

@@ -42,6 +42,8 @@ func (s *server) baseFuncs(u *ui) template.FuncMap {
 		// money writes an amount with thousands separators and no decimals: 12,500.
 		"money": money,
 		"add":   func(a, b int) int { return a + b },
+		// int64ToInt converts a count for plural and add.
+		"int64ToInt": func(n int64) int { return int(n) },
 		// plural picks the singular or plural noun for n: {{plural 3 "service" "services"}}.
 		"plural": func(n int, one, many string) string {
 			if n == 1 {

@@ -187,3 +187,26 @@ func mustURL(t testing.TB, s string) *url.URL {
 	}
 	return u
 }
+
+// TestAuditPage shows the trail to auditors, with the chain verified on demand, and keeps its
+// link out of other roles' navigation.
+func TestAuditPage(t *testing.T) {
+	e := newEnv(t)
+	a := e.browse("auditor")
+	r := a.get("/audit?action=login")
+	if r.StatusCode != 200 || !strings.Contains(string(r.body), "<code>login</code>") || !strings.Contains(string(r.body), `href="/audit"`) {
+		t.Errorf("GET /audit?action=login as auditor: status %d, body %.500s", r.StatusCode, r.body)
+	}
+	r = a.get("/audit/verify")
+	if r.StatusCode != 200 || !strings.Contains(string(r.body), "The chain verifies") {
+		t.Errorf("GET /audit/verify: status %d, body %.500s", r.StatusCode, between(string(r.body), "<main", "</main>"))
+	}
+	if r := a.get("/audit?before=x"); r.StatusCode != 400 {
+		t.Errorf("GET /audit?before=x: status %d, want 400", r.StatusCode)
+	}
+	v := e.browse("viewer")
+	r = v.get("/audit")
+	if r.StatusCode != 403 || !strings.Contains(string(r.body), `href="/plans"`) || strings.Contains(string(r.body), `href="/audit"`) {
+		t.Errorf("GET /audit as viewer: status %d (want 403, with the navigation but no link to the trail)", r.StatusCode)
+	}
+}
