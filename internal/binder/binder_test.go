@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdhtml "html"
 	"os"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -197,6 +198,20 @@ func TestDur(t *testing.T) {
 	for secs, want := range map[int64]string{0: "0", 45: "45s", 900: "15m", 16200: "4h 30m", 19800: "5h 30m", 86400 * 2: "2d", -5400: "-1h 30m"} {
 		if got := Dur(secs); got != want {
 			t.Errorf("Dur(%d) = %q, want %q", secs, got, want)
+		}
+	}
+}
+
+// TestImports keeps the binder a domain package: it renders a model, it does not serve or
+// store one.
+func TestImports(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		if dep == "net/http" || dep == "database/sql" || strings.HasPrefix(dep, "github.com/perdura/perdura/internal/web") || strings.HasPrefix(dep, "github.com/perdura/perdura/internal/sqlstore") {
+			t.Errorf("the binder depends on %s", dep)
 		}
 	}
 }
