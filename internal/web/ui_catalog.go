@@ -81,7 +81,7 @@ func (s *server) catalogArea() area {
 			case strings.HasPrefix(line, "-"):
 				return "diff-del"
 			}
-			return ""
+			return "diff-ctx"
 		},
 		// catalogRef is a kind and a name as a reference: {{catalogRef "service" .Name}}.
 		"catalogRef": func(kind, name string) string { return kind + "/" + name },
@@ -945,6 +945,9 @@ func (x *catalogIndex) header(o model.Object) catalogObjectHeader {
 	h := catalogObjectHeader{Ref: ref, Kind: o.Kind().RefPrefix(), Name: o.Meta().Name, Title: o.Meta().Title,
 		Description: o.Meta().Description, Owner: o.Meta().Owner, Source: src, Revision: rev,
 		Findings: x.findings[ref], HistoryURL: refURL(ref) + "/history"}
+	if p, ok := o.(*model.Person); ok && h.Title == "" {
+		h.Title = p.Spec.DisplayName
+	}
 	if src == "" {
 		h.EditURL = refURL(ref) + "/edit"
 	}
@@ -985,7 +988,10 @@ func catalogImpactOf(g *analysis.Graph, f analysis.Failure, whatif, self string)
 		return nil, err
 	}
 	v := &catalogImpactView{WhatIf: whatif, Functions: im.Functions}
-	for _, o := range im.Services {
+	// The worst first: down before degraded, missed targets, then the longest outage.
+	svcs := slices.Clone(im.Services)
+	sort.SliceStable(svcs, func(i, j int) bool { return catalogImpactRank(svcs[i]) > catalogImpactRank(svcs[j]) })
+	for _, o := range svcs {
 		if "service/"+o.Name == self {
 			continue
 		}
@@ -1012,6 +1018,24 @@ func catalogImpactOf(g *analysis.Graph, f analysis.Failure, whatif, self string)
 		}
 	}
 	return v, nil
+}
+
+// catalogImpactRank orders impacted objects by how bad they are.
+func catalogImpactRank(o analysis.ObjectImpact) int64 {
+	var r int64
+	if o.State == "down" {
+		r += 1 << 50
+	}
+	if o.Meets != nil && !*o.Meets {
+		r += 1 << 49
+	}
+	switch {
+	case !o.Recoverable && o.State == "down":
+		r += 1 << 48
+	case o.UpSeconds != nil:
+		r += min(*o.UpSeconds, 1<<47)
+	}
+	return r
 }
 
 // catalogDepView is one entry of what a service needs: a service or a redundancy group.
@@ -1358,11 +1382,13 @@ func catalogDocumentYAML(doc []byte) []string {
 	for _, c := range n.Content {
 		catalogStyleBlock(c)
 	}
-	b, err := yaml.Marshal(&n)
-	if err != nil {
+	var b strings.Builder
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
 		return []string{string(doc)}
 	}
-	return strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	return strings.Split(strings.TrimRight(b.String(), "\n"), "\n")
 }
 
 // catalogStyleBlock turns JSON's flow style into YAML's block style.
