@@ -36,17 +36,28 @@
     return +(s / 604800).toFixed(1) + "w";
   }
 
+  // Impact tables run from minutes to weeks, so time is on a logarithmic axis: the first
+  // hour gets as much room as the first day. It starts at half the first moment of note.
   var last = d.steps[d.steps.length - 1];
-  var end = last.after;
-  if (d.mtpd != null) end = Math.max(end, d.mtpd);
-  if (d.worst && d.worst.up != null) end = Math.max(end, d.worst.up);
-  end = Math.max(end * 1.15, HOUR) / HOUR;
+  var times = d.steps.map(function (s) { return s.after; });
+  if (d.mtpd != null) times.push(d.mtpd);
+  if (d.worst && d.worst.up != null) times.push(d.worst.up);
+  var positive = times.filter(function (t) { return t > 0; });
+  var start = Math.max((positive.length ? Math.min.apply(null, positive) : HOUR) / 2, 60) / HOUR;
+  var end = Math.max(Math.max.apply(null, times) * 1.5, 2 * start * HOUR) / HOUR;
 
-  var points = [{ x: 0, y: 0 }];
+  var points = [];
+  if (d.steps[0].after > 0) points.push({ x: start, y: 0, edge: true, note: "no impact recorded yet" });
   d.steps.forEach(function (s) {
-    points.push({ x: s.after / HOUR, y: s.level, note: s.note || "", label: s.label });
+    points.push({ x: Math.max(s.after / HOUR, start), y: s.level, note: s.note || "", label: s.label });
   });
-  points.push({ x: end, y: last.level, label: last.label, note: last.note || "" });
+  points.push({ x: end, y: last.level, label: last.label, note: last.note || "", edge: true });
+
+  // Ticks at the moments people plan in, thinned to at most eight.
+  var nice = [60, 300, 900, 1800, 3600, 7200, 14400, 28800, 43200, 86400, 172800, 259200, 432000,
+    604800, 1209600, 2592000, 5184000, 7776000, 15552000, 31536000];
+  var ticks = nice.map(function (t) { return t / HOUR; }).filter(function (h) { return h >= start && h <= end; });
+  while (ticks.length > 8) ticks = ticks.filter(function (_, i) { return i % 2 === 0; });
 
   // marks are the vertical lines: the MTPD and the worst single failure's recovery.
   var marks = [];
@@ -91,7 +102,7 @@
         data: points,
         stepped: "before",
         borderWidth: 3,
-        pointRadius: function (c) { return c.dataIndex === 0 || c.dataIndex === points.length - 1 ? 0 : 4; },
+        pointRadius: function (c) { return points[c.dataIndex] && points[c.dataIndex].edge ? 0 : 4; },
         pointBackgroundColor: function (c) { return colours[points[c.dataIndex].y] || "#57606a"; },
         borderColor: "#0b5cad",
         segment: {
@@ -110,18 +121,19 @@
       interaction: { mode: "nearest", intersect: false, axis: "x" },
       scales: {
         x: {
-          type: "linear",
-          min: 0,
+          type: "logarithmic",
+          min: start,
           max: end,
-          title: { display: true, text: "Time since the outage began", color: "#1b1f24" },
-          ticks: { color: "#1b1f24", maxTicksLimit: 8, callback: function (v) { return hours(v); } },
+          title: { display: true, text: "Time since the outage began (logarithmic)", color: "#1b1f24" },
+          afterBuildTicks: function (axis) { axis.ticks = ticks.map(function (h) { return { value: h }; }); },
+          ticks: { color: "#1b1f24", autoSkip: false, callback: function (v) { return hours(v); } },
           grid: { color: "#e5e9ee" }
         },
         y: {
           min: 0,
-          max: levels.length - 1,
+          max: levels.length - 0.75, // room above "severe" for the line to show
           title: { display: true, text: "Impact level", color: "#1b1f24" },
-          ticks: { stepSize: 1, color: "#1b1f24", callback: function (v) { return levels[v] || ""; } },
+          ticks: { stepSize: 1, color: "#1b1f24", callback: function (v) { return v === Math.round(v) ? levels[v] || "" : ""; } },
           grid: { color: "#e5e9ee" }
         }
       },
