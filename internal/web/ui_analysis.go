@@ -99,7 +99,9 @@ type whatIfResults struct {
 	Misses       []whatIfMiss
 	MissesTotal  int
 	MissesCapped bool
-	All          bool
+	// All lifts the cap on the table (?all=1), AllPaths the one on the critical paths
+	// (?paths=all): each is a long page on a large estate, so they go separately.
+	All, AllPaths bool
 }
 
 // whatIfRow is one impacted service.
@@ -309,7 +311,7 @@ func whatIfSuggestion(m *model.Model, k model.Kind, name string) string {
 
 // whatIfResultsOf arranges an impact for the page.
 func whatIfResultsOf(m *model.Model, im *analysis.Impact, qs url.Values) *whatIfResults {
-	r := &whatIfResults{Failed: im.Failed, For: qs.Get("for"), All: qs.Get("all") != ""}
+	r := &whatIfResults{Failed: im.Failed, For: qs.Get("for"), All: qs.Get("all") != "", AllPaths: qs.Get("paths") == "all"}
 	if sc := m.Scenario(qs.Get("scenario")); sc != nil {
 		w := whatIfScenarioOf(sc)
 		r.Scenario = &w
@@ -468,7 +470,7 @@ func (r *whatIfResults) misses(rows []whatIfRow) {
 		}
 	}
 	r.MissesTotal = len(ms)
-	if !r.All && len(ms) > whatIfPathCap {
+	if !r.AllPaths && len(ms) > whatIfPathCap {
 		ms, r.MissesCapped = ms[:whatIfPathCap], true
 	}
 	r.Misses = ms

@@ -51,6 +51,8 @@
     d.rto.forEach(function (r, i) {
       if (r !== null) marks.push({ x: r, y: d.labels[i] });
     });
+    var step = axisStep(d.horizon);
+    var max = Math.ceil(d.horizon / step) * step;
     var reduce = window.matchMedia && window.matchMedia("(prefers-reduced-motion: reduce)").matches;
     var old = Chart.getChart(canvas);
     if (old) old.destroy();
@@ -93,10 +95,10 @@
           x: {
             type: "linear",
             min: 0,
-            max: d.horizon,
+            max: max,
             position: "top",
             title: { display: true, text: "time since the failure" },
-            ticks: { stepSize: axisStep(d.horizon), callback: function (v) { return human(v); } }
+            ticks: { stepSize: step, callback: function (v) { return human(v); } }
           },
           y: { type: "category", ticks: { autoSkip: false } }
         },
