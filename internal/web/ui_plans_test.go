@@ -107,7 +107,9 @@ func TestPlanPageMisses(t *testing.T) {
 	if name == "" {
 		t.Skip("the demo has no plan that misses its RTO")
 	}
-	body := html.UnescapeString(string(b.get("/plans/" + name).body))
+	r := b.get("/plans/" + name)
+	dumpPage(t, "plan-miss.html", r.body)
+	body := html.UnescapeString(string(r.body))
 	if !strings.Contains(body, `class="plans-verdict miss"`) || !strings.Contains(body, "misses by") || !strings.Contains(body, `class="tl-rto"`) {
 		t.Errorf("plan %s: no miss verdict or RTO mark; verdict %q", name, between(body, `id="verdict"`, "</p>"))
 	}
