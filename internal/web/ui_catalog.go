@@ -324,6 +324,7 @@ type catalogListColumn struct {
 type catalogListFilter struct {
 	Name, Label string
 	Check       bool // a checkbox; Value is "1" when ticked
+	Hidden      bool // kept from a link, shown as a note
 	Value       string
 	Options     []catalogListOption
 }
@@ -538,6 +539,14 @@ func (c *catalogPages) serviceList(q *request) error {
 	if err != nil {
 		return err
 	}
+	needs := strings.TrimSpace(q.r.URL.Query().Get("needs"))
+	if needs != "" {
+		if m.Service(needs) == nil {
+			return badRequest{fmt.Sprintf("The needs filter names a service; there is no service %q.", needs)}
+		}
+		l.Filters = append(l.Filters, catalogListFilter{Name: "needs", Label: "Depends on", Value: needs, Hidden: true})
+		l.Filtered = true
+	}
 	misses, err := l.check(q, "misses", "Misses its target")
 	if err != nil {
 		return err
@@ -551,6 +560,8 @@ func (c *catalogPages) serviceList(q *request) error {
 		ref := "service/" + s.Metadata.Name
 		switch {
 		case !catalogMetaMatch(match, &s.Metadata):
+			continue
+		case needs != "" && !slices.Contains(x.dependents[needs], ref):
 			continue
 		case tier == "none" && s.Spec.Tier != nil, tier != "" && tier != "none" && (s.Spec.Tier == nil || strconv.Itoa(*s.Spec.Tier) != tier):
 			continue
@@ -930,6 +941,20 @@ func (c *catalogPages) scenarioList(q *request) error {
 
 // --- Object pages ---
 
+// catalogRefList is a list of references an object page shows, cut short on a large estate.
+type catalogRefList struct {
+	Refs  []string
+	Total int
+	All   string // the list page with every one
+}
+
+// catalogRefMax is how many references an object page lists before it links to the rest.
+const catalogRefMax = 100
+
+func catalogCap(refs []string, all string) catalogRefList {
+	return catalogRefList{Refs: refs[:min(len(refs), catalogRefMax)], Total: len(refs), All: all}
+}
+
 // catalogObjectHeader is what every object page shows about the object's origin.
 type catalogObjectHeader struct {
 	Ref, Kind, Name, Title, Description, Owner string
@@ -1079,7 +1104,7 @@ type catalogServicePage struct {
 	RPOMeets         *bool
 	Needs            []catalogDepView
 	SPOFs            []string
-	NeededBy         []string
+	NeededBy         catalogRefList
 	Functions        []string
 	Plans            []string
 	Impact           *catalogImpactView
@@ -1102,7 +1127,7 @@ func (c *catalogPages) catalogServicePage(q *request) error {
 	}
 	ref := "service/" + name
 	p := &catalogServicePage{catalogObjectHeader: x.header(s), S: s, Needs: catalogDepViews(s.Spec.DependsOn), Worst: x.worst[ref],
-		NeededBy: x.dependents[name], Functions: catalogPrefixed("function", x.functions[name]), Plans: catalogPrefixed("plan", x.plans[name])}
+		NeededBy: catalogCap(x.dependents[name], "/services?needs="+url.QueryEscape(name)), Functions: catalogPrefixed("function", x.functions[name]), Plans: catalogPrefixed("plan", x.plans[name])}
 	p.OwnerLink = p.OwnerRef(m)
 	if it := x.inherited[ref]; it != nil {
 		p.Inherited = it
@@ -1124,7 +1149,7 @@ func (c *catalogPages) catalogServicePage(q *request) error {
 type catalogSitePage struct {
 	catalogObjectHeader
 	S         *model.Site
-	Services  []string
+	Services  catalogRefList
 	Impact    *catalogImpactView
 	Worst     *analysis.Worst
 	Scenarios []string
@@ -1145,7 +1170,7 @@ func (c *catalogPages) catalogSitePage(q *request) error {
 		return pageNotFound("site %q", name)
 	}
 	ref := "site/" + name
-	p := &catalogSitePage{catalogObjectHeader: x.header(s), S: s, Services: catalogPrefixed("service", x.atSite[name]), Worst: x.worst[ref],
+	p := &catalogSitePage{catalogObjectHeader: x.header(s), S: s, Services: catalogCap(catalogPrefixed("service", x.atSite[name]), "/services?site="+url.QueryEscape(name)), Worst: x.worst[ref],
 		Scenarios: catalogScenariosFailing(m, func(f model.Fails) bool { return slices.Contains(f.Sites, name) })}
 	p.Impact, err = catalogImpactOf(x.snap.Graph, analysis.Failure{Sites: []string{name}}, "/whatif?fail="+url.QueryEscape(ref), "")
 	if err != nil {
@@ -1168,7 +1193,7 @@ type catalogProviderPage struct {
 	catalogObjectHeader
 	P         *model.Provider
 	Sites     []string
-	Services  []string
+	Services  catalogRefList
 	Impact    *catalogImpactView
 	Worst     *analysis.Worst
 	Scenarios []string
@@ -1191,7 +1216,7 @@ func (c *catalogPages) catalogProviderPage(q *request) error {
 	}
 	ref := "provider/" + name
 	p := &catalogProviderPage{catalogObjectHeader: x.header(pr), P: pr, Sites: catalogPrefixed("site", x.provSite[name]),
-		Services: catalogPrefixed("service", x.provSvc[name]), Worst: x.worst[ref],
+		Services: catalogCap(catalogPrefixed("service", x.provSvc[name]), "/services?provider="+url.QueryEscape(name)), Worst: x.worst[ref],
 		Scenarios: catalogScenariosFailing(m, func(f model.Fails) bool { return slices.Contains(f.Providers, name) })}
 	if c := pr.Spec.Contract; c != nil && c.Expires != nil {
 		p.Expired = c.Expires.Before(q.s.now())
@@ -1210,7 +1235,7 @@ type catalogPersonPage struct {
 	DeputyFor []string
 	Teams     []string
 	Roles     []catalogPersonRole
-	Owned     []string
+	Owned     catalogRefList
 }
 
 func (c *catalogPages) catalogPersonPage(q *request) error {
@@ -1228,7 +1253,7 @@ func (c *catalogPages) catalogPersonPage(q *request) error {
 		return pageNotFound("person %q", name)
 	}
 	p := &catalogPersonPage{catalogObjectHeader: x.header(pe), P: pe, DeputyFor: catalogPrefixed("person", x.deputyFor[name]),
-		Teams: catalogPrefixed("team", x.teamsOf[name]), Roles: x.roles[name], Owned: catalogPrefixed("service", x.owned[name])}
+		Teams: catalogPrefixed("team", x.teamsOf[name]), Roles: x.roles[name], Owned: catalogCap(catalogPrefixed("service", x.owned[name]), "/services?owner="+url.QueryEscape(name))}
 	if pe.Spec.Deputy != "" {
 		p.Deputy = m.Person(pe.Spec.Deputy)
 	}
@@ -1240,7 +1265,7 @@ type catalogTeamPage struct {
 	T       *model.Team
 	Members []*model.Person
 	Plans   []string
-	Owned   []string
+	Owned   catalogRefList
 }
 
 func (c *catalogPages) catalogTeamPage(q *request) error {
@@ -1257,7 +1282,7 @@ func (c *catalogPages) catalogTeamPage(q *request) error {
 	if t == nil {
 		return pageNotFound("team %q", name)
 	}
-	p := &catalogTeamPage{catalogObjectHeader: x.header(t), T: t, Plans: catalogPrefixed("plan", x.teamPlans[name]), Owned: catalogPrefixed("service", x.owned[name])}
+	p := &catalogTeamPage{catalogObjectHeader: x.header(t), T: t, Plans: catalogPrefixed("plan", x.teamPlans[name]), Owned: catalogCap(catalogPrefixed("service", x.owned[name]), "/services?owner="+url.QueryEscape(name))}
 	for _, n := range t.Spec.Members {
 		if pe := m.Person(n); pe != nil {
 			p.Members = append(p.Members, pe)
@@ -1460,6 +1485,8 @@ func (c *catalogPages) catalogFindingsPage(q *request) error {
 		}
 		rows = append(rows, f)
 	}
+	rank := map[lint.Severity]int{lint.Error: 0, lint.Warning: 1, lint.Info: 2}
+	sort.SliceStable(rows, func(i, j int) bool { return rank[rows[i].Severity] < rank[rows[j].Severity] })
 	for _, s := range []lint.Severity{lint.Error, lint.Warning, lint.Info} {
 		v := q.r.URL.Query()
 		v.Del("page")
