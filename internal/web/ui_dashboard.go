@@ -52,11 +52,13 @@ type dashboard struct {
 	FunctionsNoMTPD int
 
 	Misses         []dashServiceMiss
+	MissesTotal    int            // Misses is cut to dashListMax rows; this is how many there are
 	TargetFindings []lint.Finding // lint findings that say a stated target cannot be met
 
 	SPOFs       []dashSPOF // single failures under critical objects, most shared first
 	SPOFObjects int        // how many critical objects have at least one
 	SPOFShown   int        // how many of SPOFs are listed open; the rest are folded
+	SPOFTotal   int        // SPOFs is cut to dashListMax causes; this is how many there are
 
 	Overdue  []dashPlanReview // plans past their review date, most overdue first
 	NoReview []string         // plans with no review cycle
@@ -93,6 +95,10 @@ type dashSPOF struct {
 	Cause     string
 	Services  []string // tier 0-1 services it takes down
 	Functions []string // business functions it takes down
+	// Shown is what the dashboard names (functions first), at most dashRefsMax; More is
+	// how many it leaves out.
+	Shown []string
+	More  int
 }
 
 // dashPlanReview is a plan whose review is overdue.
@@ -124,8 +130,13 @@ var dashTargetRules = map[string]bool{
 	"plan-too-slow":    true,
 }
 
-// dashSPOFOpen is how many SPOF causes the dashboard lists before folding the rest away.
-const dashSPOFOpen = 8
+// Limits that keep the dashboard readable, and small, on an estate of thousands of services:
+// the complete lists are on the findings page and the what-if page.
+const (
+	dashSPOFOpen = 8  // SPOF causes listed before folding the rest away
+	dashListMax  = 50 // rows of a list on the dashboard
+	dashRefsMax  = 12 // objects named under one SPOF
+)
 
 func (s *server) dashboardPage(q *request) error {
 	snap, err := q.snapshot()
@@ -188,12 +199,16 @@ func buildDashboard(snap *catalog.Snapshot, now time.Time) dashboard {
 	slices.SortStableFunc(d.Misses, func(a, b dashServiceMiss) int {
 		return cmp.Or(cmp.Compare(dashTierOrder(a.Tier), dashTierOrder(b.Tier)), cmp.Compare(a.Ref, b.Ref))
 	})
+	d.MissesTotal = len(d.Misses)
+	d.Misses = d.Misses[:min(len(d.Misses), dashListMax)]
 	for _, f := range snap.Findings {
 		if dashTargetRules[f.Rule] {
 			d.TargetFindings = append(d.TargetFindings, f)
 		}
 	}
 	d.SPOFs, d.SPOFObjects = dashSPOFCauses(snap.Estate.SPOFs)
+	d.SPOFTotal = len(d.SPOFs)
+	d.SPOFs = d.SPOFs[:min(len(d.SPOFs), dashListMax)]
 	d.SPOFShown = min(len(d.SPOFs), dashSPOFOpen)
 	return d
 }
@@ -290,6 +305,9 @@ func dashSPOFCauses(spofs []analysis.SPOF) (causes []dashSPOF, objects int) {
 		}
 	}
 	for _, sc := range by {
+		all := append(slices.Clip(sc.Functions), sc.Services...)
+		sc.Shown = all[:min(len(all), dashRefsMax)]
+		sc.More = len(all) - len(sc.Shown)
 		causes = append(causes, *sc)
 	}
 	slices.SortFunc(causes, func(a, b dashSPOF) int {

@@ -251,4 +251,15 @@ func TestDashSPOFCauses(t *testing.T) {
 	if g := strings.Join(line, " "); g != want {
 		t.Errorf("SPOF causes:\n got %s\nwant %s", g, want)
 	}
+
+	// A SPOF under a great many objects names the first few, functions first.
+	var many []analysis.SPOF
+	for i := range 20 {
+		many = append(many, analysis.SPOF{Object: fmt.Sprintf("service/s%02d", i), Causes: []string{"site/core"}})
+	}
+	many = append(many, analysis.SPOF{Object: "function/f", Causes: []string{"site/core"}})
+	got, _ = dashSPOFCauses(many)
+	if len(got) != 1 || len(got[0].Shown) != dashRefsMax || got[0].Shown[0] != "function/f" || got[0].More != 21-dashRefsMax {
+		t.Errorf("a SPOF of 21 objects: got %+v, want %d shown, the function first, %d more", got, dashRefsMax, 21-dashRefsMax)
+	}
 }
