@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -47,7 +48,25 @@ func (s *server) editArea() area {
 			page{method: "POST", path: base + "/{name}/delete", perm: auth.PermEdit, sample: one + "/delete", handle: s.deleteFromForm(k)},
 		)
 	}
-	return area{pages: pages}
+	return area{pages: pages, funcs: template.FuncMap{"editMsg": editMsg}}
+}
+
+// editMsg shows a validation message with its `quoted` names as code, as the loader writes
+// them.
+func editMsg(msg string) template.HTML {
+	parts := strings.Split(template.HTMLEscapeString(msg), "`")
+	var b strings.Builder
+	for i, p := range parts {
+		if i%2 == 1 && i < len(parts)-1 {
+			b.WriteString("<code>" + p + "</code>")
+			continue
+		}
+		if i%2 == 1 {
+			b.WriteString("`")
+		}
+		b.WriteString(p)
+	}
+	return template.HTML(b.String())
 }
 
 // editPage is the data of the edit-form template.
@@ -65,9 +84,16 @@ type editPage struct {
 	Fields    []fieldView
 	Table     *tableView
 	// Errors are problems no field shows: about the whole object, or about other objects.
-	Errors    []string
+	Errors []string
+	// Summary lists every field's problems at the top, each linking to its field.
+	Summary   []summaryItem
 	HasErrors bool
 	Conflict  *editConflict
+}
+
+// summaryItem is one field's problem in the list at the top of the form.
+type summaryItem struct {
+	Label, Href, Message string
 }
 
 // editConflict says who changed the object since the form was opened.
@@ -332,6 +358,27 @@ func (q *request) showForm(status int, k editKind, name string, rev int64, v for
 		}
 		pg.Table = tv
 	}
+	summarize := func(f fieldView) {
+		for _, msg := range f.Errors {
+			pg.Summary = append(pg.Summary, summaryItem{Label: f.Label, Href: "#" + f.ID, Message: msg})
+		}
+	}
+	if pg.NameField != nil {
+		summarize(*pg.NameField)
+	}
+	for _, f := range pg.Fields {
+		summarize(f)
+	}
+	if pg.Table != nil {
+		for _, msg := range pg.Table.Errors {
+			pg.Summary = append(pg.Summary, summaryItem{Label: pg.Table.Label, Href: "#f-" + pg.Table.Name, Message: msg})
+		}
+		for _, row := range pg.Table.Rows {
+			for _, c := range row {
+				summarize(c)
+			}
+		}
+	}
 	for _, field := range sortedKeys(errs) {
 		if !used[field] {
 			pg.Errors = append(pg.Errors, errs[field]...)
@@ -396,8 +443,21 @@ func viewField(f editField, aria, value string, checked []string, errs []string,
 		for _, c := range checked {
 			on[c] = true
 		}
-		for _, o := range f.Options(m) {
-			fv.Checks = append(fv.Checks, optionView{Value: o.Value, Label: o.Label, Selected: on[o.Value]})
+		opts := f.Options(m)
+		if len(opts) > maxChecks {
+			// Thousands of checkboxes help no one: names, one a line.
+			fv.Control, fv.Value = "textarea", strings.Join(checked, "\n")
+			fv.Hint = strings.TrimSpace(fv.Hint + " Names, one a line.")
+			break
+		}
+		// The chosen come first, so a long list shows what is chosen without scrolling.
+		var rest []optionView
+		for _, o := range opts {
+			if on[o.Value] {
+				fv.Checks = append(fv.Checks, optionView{Value: o.Value, Label: o.Label, Selected: true})
+			} else {
+				rest = append(rest, optionView{Value: o.Value, Label: o.Label})
+			}
 			delete(on, o.Value)
 		}
 		for _, c := range checked {
@@ -406,11 +466,15 @@ func viewField(f editField, aria, value string, checked []string, errs []string,
 				delete(on, c)
 			}
 		}
+		fv.Checks = append(fv.Checks, rest...)
 	default:
 		fv.Control = "text"
 	}
 	return fv
 }
+
+// maxChecks is the most choices shown as checkboxes; more become a list of names.
+const maxChecks = 300
 
 // managedPage is the data of the edit-managed template.
 type managedPage struct {

@@ -304,7 +304,14 @@ func (k editKind) valuesFromForm(form url.Values, isNew bool) formValues {
 	}
 	for _, f := range k.fields {
 		if f.Type == fMulti {
-			v.many[f.Name] = form[f.Name]
+			// Checkboxes send a value each; the list of names a large model gets sends lines.
+			for _, x := range form[f.Name] {
+				for _, l := range strings.Split(x, "\n") {
+					if l = strings.TrimSpace(l); l != "" {
+						v.many[f.Name] = append(v.many[f.Name], l)
+					}
+				}
+			}
 			continue
 		}
 		v.one[f.Name] = form.Get(f.Name)

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -320,5 +321,50 @@ func TestEditCreateDelete(t *testing.T) {
 	}
 	if _, err := e.srv.deps.Catalog.Get(context.Background(), model.KindPerson, "kim-ito"); err == nil {
 		t.Error("deleted person still stored")
+	}
+}
+
+// TestEditFieldFor places the catalog's JSON pointers on the form's fields.
+func TestEditFieldFor(t *testing.T) {
+	var fn editKind
+	for _, k := range editKinds() {
+		if k.route.plural == "functions" {
+			fn = k
+		}
+	}
+	rowOf := []int{0, 2, 3} // form row 1 was empty and dropped
+	for _, c := range []struct {
+		ptr   string
+		isNew bool
+		want  string
+	}{
+		{"/spec/services/1", false, "services"},
+		{"/spec/services", false, "services"},
+		{"/spec/mtpd", false, "mtpd"},
+		{"/spec/lossPerHour", false, "loss-per-hour"},
+		{"/metadata/owner", false, "owner"},
+		{"/spec/impact/1/after", false, "impact-after-2"},
+		{"/spec/impact/2/level", false, "impact-level-3"},
+		{"/spec/impact/0", false, "impact-after-0"},
+		{"/spec/impact", false, "impact"},
+		{"/spec/impact/9/after", false, "impact"},
+		{"/metadata/name", true, "name"},
+		{"/metadata/name", false, ""},
+		{"/metadata/labels/x", false, ""},
+		{"", false, ""},
+	} {
+		if got := fn.fieldFor(c.ptr, c.isNew, rowOf); got != c.want {
+			t.Errorf("fieldFor(%q, new=%v) = %q, want %q", c.ptr, c.isNew, got, c.want)
+		}
+	}
+	for in, want := range map[string]template.HTML{
+		"unknown service `x<y`":  "unknown service <code>x&lt;y</code>",
+		"odd ` backtick":         "odd ` backtick",
+		"`a` and `b`":            "<code>a</code> and <code>b</code>",
+		"no quotes & ampersands": "no quotes &amp; ampersands",
+	} {
+		if got := editMsg(in); got != want {
+			t.Errorf("editMsg(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
