@@ -1,4 +1,1192 @@
 package web
 
-// mapArea is the dependency map.
-func (s *server) mapArea() area { return area{} }
+import (
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/perdura/perdura/internal/analysis"
+	"github.com/perdura/perdura/internal/auth"
+	"github.com/perdura/perdura/internal/catalog"
+	"github.com/perdura/perdura/internal/model"
+)
+
+// The dependency map: the estate's graph drawn by Cytoscape with a layered (dagre) layout.
+// The server decides what the browser draws. It builds the whole graph from the model (every
+// function, service, site and provider, and a small node for each redundancy group), cuts it
+// to the selection the query asks for (a focus and a depth, filters), and when the selection
+// is still larger than a browser lays out comfortably it clusters it: one node per site, team,
+// tier or service type, with the links between clusters counted. So a 2,000-service estate
+// never reaches the browser as 2,000 nodes, and every clustered view says why and how to
+// drill in. The page renders the same selection as a table, for keyboard and screen-reader
+// users and for print.
+
+// mapMaxNodes is the most nodes /map/data sends the browser to lay out; a larger selection is
+// clustered. dagre lays out a few hundred nodes in well under a second on a laptop.
+const mapMaxNodes = 300
+
+// mapMaxDepth bounds the focus depth: beyond it a focus is the whole estate anyway.
+const mapMaxDepth = 10
+
+// mapNamesMax bounds the focus datalist: past it the page would weigh more than the map.
+const mapNamesMax = 5000
+
+// Cluster modes, in the order a drill-in falls back through them when one cluster is still
+// too large.
+var mapClusterModes = []string{"site", "team", "tier", "type"}
+
+// Edge kinds of the map; docs/web.md explains each.
+const (
+	mapEdgeHard      = "hard"      // a service needs another (or a group) to run
+	mapEdgeSoft      = "soft"      // a service is only degraded without it
+	mapEdgeRunsAt    = "runsAt"    // a service to its site, or to the group of its sites
+	mapEdgeProvider  = "provider"  // a service or site to a provider
+	mapEdgeFunction  = "function"  // a business function to a service it needs
+	mapEdgeMember    = "member"    // a redundancy group to a member
+	mapEdgeAggregate = "aggregate" // links between two clusters, counted
+)
+
+func (s *server) mapArea() area {
+	return area{
+		pages: []page{
+			{method: http.MethodGet, path: "/map", perm: auth.PermRead,
+				sample: "/map?focus=service/orders-db&depth=2&fail=site/dc-frankfurt", handle: s.mapPage},
+			{method: http.MethodGet, path: "/map/data", perm: auth.PermRead,
+				sample: "/map/data?fail=site/dc-frankfurt", handle: s.mapData},
+		},
+		funcs: template.FuncMap{
+			// mapHas reports whether a repeated query value is set: {{if mapHas .Kinds "site"}}.
+			"mapHas": func(set []string, v string) bool {
+				for _, x := range set {
+					if x == v {
+						return true
+					}
+				}
+				return false
+			},
+			// mapDepths are the depths the form offers.
+			"mapDepths": func() []int { return []int{1, 2, 3, 4, 5, 6, 8, 10} },
+			// mapClientMax is the script's own cap on nodes to lay out, should a server
+			// ever send more.
+			"mapClientMax": func() int { return mapClientMax },
+			// mapFailQuery is the what-if page's query for the overlay's failure.
+			"mapWhatIfURL": func(refs []string) string { return "/whatif?" + url.Values{"fail": refs}.Encode() },
+		},
+	}
+}
+
+// mapClientMax is the most nodes map.js lays out, whatever it receives: a guard against a
+// tab that hangs, above what the server sends.
+const mapClientMax = 600
+
+// mapQuery is what the map shows, read from the page's query string; the form, /map/data and
+// every link the map makes (drill in, focus here) use the same names.
+type mapQuery struct {
+	Focus   string   // kind/name; "" = the whole estate
+	Depth   int      // how many links from the focus
+	Dir     string   // needs, needed-by, both
+	Tier    int      // services of tier ≤ Tier; -1 = every tier
+	Site    string   // services running at this site
+	Kinds   []string // the kinds shown: function, service, site, provider
+	Fail    []string // kind/name refs failed for the overlay
+	Cluster string   // site, team, tier, type: how a large selection is grouped
+	In      []string // mode:key: only the members of these clusters (a drill-in)
+	Rank    string   // LR or TB: the layout's direction
+}
+
+var mapKinds = []string{"function", "service", "site", "provider"}
+
+// parseMapQuery reads and checks a map query against the model; what it cannot use is a
+// badRequest naming the parameter and what was expected.
+func parseMapQuery(v url.Values, m *model.Model) (mapQuery, error) {
+	q := mapQuery{Depth: 2, Dir: "both", Tier: -1, Cluster: "site", Rank: "LR"}
+	if f := strings.TrimSpace(v.Get("focus")); f != "" {
+		if !strings.Contains(f, "/") {
+			// A bare name from the datalist: the first kind that has it.
+			for _, k := range []string{"service", "site", "provider", "function"} {
+				if _, ok := m.Lookup(k + "/" + f); ok {
+					f = k + "/" + f
+					break
+				}
+			}
+		}
+		kind, _, _ := strings.Cut(f, "/")
+		if !mapHasKind(kind) {
+			return q, badRequest{fmt.Sprintf("focus: %q is not a service, site, provider or business function; expected kind/name, like service/orders-db.", f)}
+		}
+		if _, ok := m.Lookup(f); !ok {
+			return q, badRequest{fmt.Sprintf("focus: there is no %s in the model.", f)}
+		}
+		q.Focus = f
+	}
+	if d := v.Get("depth"); d != "" {
+		n, err := strconv.Atoi(d)
+		if err != nil || n < 1 || n > mapMaxDepth {
+			return q, badRequest{fmt.Sprintf("depth: %q is not a number of links from 1 to %d.", d, mapMaxDepth)}
+		}
+		q.Depth = n
+	}
+	switch d := v.Get("dir"); d {
+	case "":
+	case "needs", "needed-by", "both":
+		q.Dir = d
+	default:
+		return q, badRequest{fmt.Sprintf("dir: %q is not a direction; expected needs, needed-by or both.", d)}
+	}
+	if t := v.Get("tier"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 || n > 9 {
+			return q, badRequest{fmt.Sprintf("tier: %q is not a tier; expected a number from 0 to 9, or nothing for every tier.", t)}
+		}
+		q.Tier = n
+	}
+	if st := v.Get("site"); st != "" {
+		if m.Site(st) == nil {
+			return q, badRequest{fmt.Sprintf("site: there is no site named %q in the model.", st)}
+		}
+		q.Site = st
+	}
+	for _, k := range v["kind"] {
+		if !mapHasKind(k) {
+			return q, badRequest{fmt.Sprintf("kind: %q is not a kind the map shows; expected function, service, site or provider.", k)}
+		}
+		if !mapContains(q.Kinds, k) {
+			q.Kinds = append(q.Kinds, k)
+		}
+	}
+	if len(q.Kinds) == 0 {
+		q.Kinds = append([]string(nil), mapKinds...)
+	}
+	for _, raw := range v["fail"] {
+		for _, f := range strings.FieldsFunc(raw, func(r rune) bool { return r == ',' || r == ' ' }) {
+			var probe analysis.Failure
+			if err := probe.Add(f); err != nil {
+				return q, badRequest{fmt.Sprintf("fail: %q is not something that fails; expected service/NAME, site/NAME or provider/NAME.", f)}
+			}
+			if _, ok := m.Lookup(f); !ok {
+				return q, badRequest{fmt.Sprintf("fail: there is no %s in the model.", f)}
+			}
+			if !mapContains(q.Fail, f) {
+				q.Fail = append(q.Fail, f)
+			}
+		}
+	}
+	switch c := v.Get("cluster"); c {
+	case "":
+	case "site", "team", "tier", "type":
+		q.Cluster = c
+	default:
+		return q, badRequest{fmt.Sprintf("cluster: %q is not a grouping; expected site, team, tier or type.", c)}
+	}
+	for _, in := range v["in"] {
+		mode, key, ok := strings.Cut(in, ":")
+		if !ok || !mapContains(mapClusterModes, mode) || key == "" {
+			return q, badRequest{fmt.Sprintf("in: %q is not a cluster; expected site:NAME, team:NAME, tier:N or type:NAME.", in)}
+		}
+		if !mapContains(q.In, in) {
+			q.In = append(q.In, in)
+		}
+	}
+	switch r := v.Get("rank"); r {
+	case "":
+	case "LR", "TB":
+		q.Rank = r
+	default:
+		return q, badRequest{fmt.Sprintf("rank: %q is not a layout direction; expected LR (left to right) or TB (top to bottom).", r)}
+	}
+	return q, nil
+}
+
+func mapHasKind(k string) bool { return mapContains(mapKinds, k) }
+
+func mapContains(set []string, v string) bool {
+	for _, x := range set {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// values writes the query back as URL values, leaving out defaults, so links stay short.
+func (q mapQuery) values() url.Values {
+	v := url.Values{}
+	if q.Focus != "" {
+		v.Set("focus", q.Focus)
+		if q.Depth != 2 {
+			v.Set("depth", strconv.Itoa(q.Depth))
+		}
+		if q.Dir != "both" {
+			v.Set("dir", q.Dir)
+		}
+	}
+	if q.Tier >= 0 {
+		v.Set("tier", strconv.Itoa(q.Tier))
+	}
+	if q.Site != "" {
+		v.Set("site", q.Site)
+	}
+	if len(q.Kinds) != len(mapKinds) {
+		v["kind"] = append([]string(nil), q.Kinds...)
+	}
+	if len(q.Fail) > 0 {
+		v["fail"] = append([]string(nil), q.Fail...)
+	}
+	if q.Cluster != "site" {
+		v.Set("cluster", q.Cluster)
+	}
+	if len(q.In) > 0 {
+		v["in"] = append([]string(nil), q.In...)
+	}
+	if q.Rank != "LR" {
+		v.Set("rank", q.Rank)
+	}
+	return v
+}
+
+// url is the map page for the query.
+func (q mapQuery) url() string {
+	if e := q.values().Encode(); e != "" {
+		return "/map?" + e
+	}
+	return "/map"
+}
+
+// mapNode is one node as Cytoscape reads it (the data of an element) and as the table lists it.
+type mapNode struct {
+	ID    string `json:"id"`
+	Label string `json:"label"`
+	// Kind is function, service, site, provider, group (a redundancy group) or cluster.
+	Kind  string `json:"kind"`
+	Tier  *int   `json:"tier,omitempty"`
+	Title string `json:"title,omitempty"`
+	Type  string `json:"type,omitempty"`
+	Owner string `json:"owner,omitempty"`
+	URL   string `json:"url,omitempty"`
+	// State is the failure overlay: failed (in the failure set), down or degraded; "" = up
+	// or no overlay.
+	State string `json:"state,omitempty"`
+	// SPOF marks a single point of failure of a business function or a tier 0-1 service.
+	SPOF bool `json:"spof,omitempty"`
+	// Misses marks an object whose worst single failure keeps it down past its target.
+	Misses bool `json:"misses,omitempty"`
+	Focus  bool `json:"focus,omitempty"`
+	// A group: Need of Of members; For is the service whose group it is, Warn says which
+	// single failure defeats it (false redundancy).
+	Need int    `json:"need,omitempty"`
+	Of   int    `json:"of,omitempty"`
+	For  string `json:"for,omitempty"`
+	Warn string `json:"warn,omitempty"`
+	// A cluster: how many objects it holds, how many of them are down and degraded, and the
+	// map that drills into it.
+	Count    int    `json:"count,omitempty"`
+	Down     int    `json:"down,omitempty"`
+	Degraded int    `json:"degraded,omitempty"`
+	Drill    string `json:"drill,omitempty"`
+	// FocusURL is the map around this node.
+	FocusURL string `json:"focusUrl,omitempty"`
+
+	site string // a service's first site: its cluster by site
+	deg  int
+}
+
+// mapEdge is one link: Source needs Target.
+type mapEdge struct {
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	Target string `json:"target"`
+	Kind   string `json:"kind"`
+	Count  int    `json:"count,omitempty"`
+	Warn   bool   `json:"warn,omitempty"`
+	label  string
+}
+
+type mapLink struct {
+	to   int
+	kind string
+}
+
+// mapGraph is the whole estate as the map sees it: real nodes first, then groups.
+type mapGraph struct {
+	nodes []mapNode
+	index map[string]int            // by kind/name
+	names map[string]map[string]int // by kind, then name
+	out   [][]mapLink
+	in    [][]mapLink
+	group []bool
+}
+
+func (g *mapGraph) add(n mapNode) int {
+	g.nodes = append(g.nodes, n)
+	g.out = append(g.out, nil)
+	g.in = append(g.in, nil)
+	g.group = append(g.group, n.Kind == "group")
+	if n.Kind != "group" {
+		g.index[n.ID] = len(g.nodes) - 1
+		byName := g.names[n.Kind]
+		if byName == nil {
+			byName = map[string]int{}
+			g.names[n.Kind] = byName
+		}
+		byName[n.Label] = len(g.nodes) - 1
+	}
+	return len(g.nodes) - 1
+}
+
+func (g *mapGraph) link(from, to int, kind string) {
+	if from < 0 || to < 0 {
+		return
+	}
+	g.out[from] = append(g.out[from], mapLink{to, kind})
+	g.in[to] = append(g.in[to], mapLink{from, kind})
+}
+
+func (g *mapGraph) ref(kind, name string) int {
+	if i, ok := g.names[kind][name]; ok {
+		return i
+	}
+	return -1
+}
+
+// buildMapGraph builds the map's graph of a model, with the estate's warnings on it: single
+// points of failure, missed targets, defeated redundancy groups.
+func buildMapGraph(m *model.Model, est *analysis.Estate) *mapGraph {
+	n := len(m.Services) + len(m.Sites) + len(m.Providers) + len(m.Functions)
+	groups := 0
+	var count func(ds []model.Dependency)
+	count = func(ds []model.Dependency) {
+		for i := range ds {
+			if ds[i].IsGroup() {
+				groups++
+				count(ds[i].Members())
+			}
+		}
+	}
+	for _, s := range m.Services {
+		if r := s.Spec.RunsAt; r != nil && len(r.Sites) > 0 && r.EffectiveMode() != model.ModeSingle {
+			groups++
+		}
+		count(s.Spec.DependsOn)
+	}
+	g := &mapGraph{index: make(map[string]int, n), names: map[string]map[string]int{},
+		nodes: make([]mapNode, 0, n+groups), out: make([][]mapLink, 0, n+groups), in: make([][]mapLink, 0, n+groups),
+		group: make([]bool, 0, n+groups)}
+	for _, f := range m.Functions {
+		g.add(mapNode{ID: "function/" + f.Metadata.Name, Label: f.Metadata.Name, Kind: "function",
+			Title: f.Metadata.Title, Owner: f.Metadata.Owner})
+	}
+	for _, s := range m.Services {
+		n := mapNode{ID: "service/" + s.Metadata.Name, Label: s.Metadata.Name, Kind: "service",
+			Title: s.Metadata.Title, Owner: s.Metadata.Owner, Type: s.Spec.Type, Tier: s.Spec.Tier}
+		if r := s.Spec.RunsAt; r != nil && len(r.Sites) > 0 {
+			n.site = r.Sites[0]
+		}
+		g.add(n)
+	}
+	for _, s := range m.Sites {
+		g.add(mapNode{ID: "site/" + s.Metadata.Name, Label: s.Metadata.Name, Kind: "site",
+			Title: s.Metadata.Title, Owner: s.Metadata.Owner, Type: s.Spec.Type, site: s.Metadata.Name})
+	}
+	for _, p := range m.Providers {
+		g.add(mapNode{ID: "provider/" + p.Metadata.Name, Label: p.Metadata.Name, Kind: "provider",
+			Title: p.Metadata.Title, Owner: p.Metadata.Owner, Type: p.Spec.Type})
+	}
+
+	defeated := map[string]analysis.Redundancy{}
+	if est != nil {
+		for _, r := range est.FalseRedundancy {
+			defeated[r.Service+" "+r.Path] = r
+		}
+	}
+	for _, f := range m.Functions {
+		from := g.ref("function", f.Metadata.Name)
+		for _, s := range f.Spec.Services {
+			g.link(from, g.ref("service", s), mapEdgeFunction)
+		}
+	}
+	for _, s := range m.Services {
+		ref := "service/" + s.Metadata.Name
+		from := g.index[ref]
+		newGroup := func(path string, need, of int, mode string) int {
+			n := mapNode{ID: "group:" + ref + ":" + path, Kind: "group", Need: need, Of: of, For: ref, Type: mode}
+			if need == 1 {
+				n.Label = "any of " + strconv.Itoa(of)
+			} else {
+				n.Label = strconv.Itoa(need) + " of " + strconv.Itoa(of)
+			}
+			if r, ok := defeated[ref+" "+path]; len(defeated) > 0 && ok {
+				n.Warn = "False redundancy: the failure of " + mapOr(r.Defeats) + " alone defeats this group."
+			}
+			n.site = g.nodes[from].site
+			return g.add(n)
+		}
+		if r := s.Spec.RunsAt; r != nil && len(r.Sites) > 0 {
+			if mode := r.EffectiveMode(); mode != model.ModeSingle {
+				grp := newGroup("spec.runsAt.sites", 1, len(r.Sites), mode)
+				g.link(from, grp, mapEdgeRunsAt)
+				for _, site := range r.Sites {
+					g.link(grp, g.ref("site", site), mapEdgeMember)
+				}
+			} else {
+				for _, site := range r.Sites {
+					g.link(from, g.ref("site", site), mapEdgeRunsAt)
+				}
+			}
+		}
+		for _, p := range s.Spec.Providers {
+			g.link(from, g.ref("provider", p), mapEdgeProvider)
+		}
+		var dep func(d *model.Dependency, path string) int
+		dep = func(d *model.Dependency, path string) int {
+			if !d.IsGroup() {
+				return g.ref("service", d.Service)
+			}
+			ms := d.Members()
+			key := "anyOf"
+			if d.AnyOf == nil {
+				key = "of"
+			}
+			grp := newGroup(path, d.Need(), len(ms), key)
+			for i := range ms {
+				g.link(grp, dep(&ms[i], path+"."+key+"["+strconv.Itoa(i)+"]"), mapEdgeMember)
+			}
+			return grp
+		}
+		for i := range s.Spec.DependsOn {
+			d := &s.Spec.DependsOn[i]
+			kind := mapEdgeHard
+			if d.Soft() {
+				kind = mapEdgeSoft
+			}
+			g.link(from, dep(d, "spec.dependsOn["+strconv.Itoa(i)+"]"), kind)
+		}
+	}
+	for _, s := range m.Sites {
+		from := g.ref("site", s.Metadata.Name)
+		for _, p := range s.Spec.Providers {
+			g.link(from, g.ref("provider", p), mapEdgeProvider)
+		}
+	}
+	if est != nil {
+		for _, sp := range est.SPOFs {
+			for _, c := range sp.Causes {
+				if i, ok := g.index[c]; ok {
+					g.nodes[i].SPOF = true
+				}
+			}
+		}
+		for _, w := range est.Worst {
+			if w.Meets != nil && !*w.Meets {
+				if i, ok := g.index[w.Object]; ok {
+					g.nodes[i].Misses = true
+				}
+			}
+		}
+	}
+	return g
+}
+
+// mapView is what the map shows for one query: the nodes and edges sent to the browser and
+// listed in the table, and how they were chosen.
+type mapView struct {
+	Query mapQuery
+	Nodes []mapNode
+	Edges []mapEdge
+	// Selected is how many objects (functions, services, sites, providers) the query selects;
+	// Shown how many nodes are drawn.
+	Selected int
+	Shown    int
+	// Clustered is the mode the selection was grouped by, "" when not clustered; Notice says
+	// why, for the page and the script.
+	Clustered string
+	Truncated bool
+	Notice    string
+	// Failed are the failure overlay's refs; Down and DegradedN count what it takes down and
+	// degrades among the selection.
+	Down      int
+	DegradedN int
+	Max       int
+}
+
+// buildMap selects, overlays and if need be clusters the map for a query.
+func buildMap(snap *catalog.Snapshot, q mapQuery) (*mapView, error) {
+	g := buildMapGraph(snap.Model, snap.Estate)
+	return g.view(snap.Graph, q)
+}
+
+func (g *mapGraph) view(ag *analysis.Graph, q mapQuery) (*mapView, error) {
+	v := &mapView{Query: q, Max: mapMaxNodes}
+	if len(q.Fail) > 0 && ag != nil {
+		var f analysis.Failure
+		for _, r := range q.Fail {
+			if err := f.Add(r); err != nil {
+				return nil, badRequest{err.Error()}
+			}
+		}
+		imp, err := ag.Impact(f)
+		if err != nil {
+			return nil, badRequest{"fail: " + err.Error()}
+		}
+		for _, r := range imp.Failed {
+			if i, ok := g.index[r]; ok {
+				g.nodes[i].State = "failed"
+			}
+		}
+		for _, o := range imp.Services {
+			if i, ok := g.index["service/"+o.Name]; ok && g.nodes[i].State == "" {
+				g.nodes[i].State = o.State
+			}
+		}
+		for _, o := range imp.Functions {
+			if i, ok := g.index["function/"+o.Name]; ok {
+				g.nodes[i].State = o.State
+			}
+		}
+	}
+
+	keep := g.select_(q)
+	focus := -1
+	if q.Focus != "" {
+		focus = g.index[q.Focus]
+		g.nodes[focus].Focus = true
+	}
+	var sel []int
+	for i, k := range keep {
+		if !k {
+			continue
+		}
+		if !g.group[i] {
+			v.Selected++
+		}
+		switch g.nodes[i].State {
+		case "down", "failed":
+			v.Down++
+		case "degraded":
+			v.DegradedN++
+		}
+		sel = append(sel, i)
+	}
+	if len(sel) <= mapMaxNodes {
+		for _, i := range sel {
+			v.Nodes = append(v.Nodes, g.emit(i, q))
+		}
+		for _, i := range sel {
+			for _, l := range g.out[i] {
+				if keep[l.to] {
+					v.Edges = append(v.Edges, g.edge(i, l))
+				}
+			}
+		}
+		v.Shown = len(v.Nodes)
+		return v, nil
+	}
+	g.cluster(v, q, keep, sel, focus)
+	v.Shown = len(v.Nodes)
+	return v, nil
+}
+
+// emit is node i as the answer sends it, with the links that only drawn nodes need: its page
+// and the map around it.
+func (g *mapGraph) emit(i int, q mapQuery) mapNode {
+	n := g.nodes[i]
+	if !g.group[i] {
+		n.URL = refURL(n.ID)
+		fq := q
+		fq.In = nil
+		fq.Focus = n.ID
+		n.FocusURL = fq.url()
+	}
+	return n
+}
+
+func (g *mapGraph) edge(from int, l mapLink) mapEdge {
+	e := mapEdge{ID: g.nodes[from].ID + ">" + g.nodes[l.to].ID, Source: g.nodes[from].ID, Target: g.nodes[l.to].ID, Kind: l.kind}
+	e.Warn = g.nodes[l.to].Warn != "" && l.kind != mapEdgeMember || g.nodes[from].Warn != ""
+	return e
+}
+
+// select_ marks the nodes the query selects: the focus's neighbourhood (or everything), then
+// the filters; a group stays when its service and one of its members do.
+func (g *mapGraph) select_(q mapQuery) []bool {
+	n := len(g.nodes)
+	keep := make([]bool, n)
+	if q.Focus == "" {
+		for i := range keep {
+			keep[i] = true
+		}
+	} else {
+		f := g.index[q.Focus]
+		if q.Dir != "needed-by" {
+			g.reach(f, q.Depth, g.out, keep)
+		}
+		if q.Dir != "needs" {
+			g.reach(f, q.Depth, g.in, keep)
+		}
+	}
+	var in map[string][]string
+	if len(q.In) > 0 {
+		in = map[string][]string{}
+		for _, x := range q.In {
+			mode, key, _ := strings.Cut(x, ":")
+			in[mode] = append(in[mode], key)
+		}
+	}
+	focus := -1
+	if q.Focus != "" {
+		focus = g.index[q.Focus]
+	}
+	filtered := q.Tier >= 0 || q.Site != "" || in != nil
+	for i := range keep {
+		if !keep[i] || g.group[i] || i == focus {
+			continue
+		}
+		nd := &g.nodes[i]
+		switch {
+		case !mapContains(q.Kinds, nd.Kind):
+			keep[i] = false
+		case nd.Kind == "service" && q.Tier >= 0 && nd.Tier != nil && *nd.Tier > q.Tier:
+			keep[i] = false
+		case q.Site != "" && (nd.Kind == "service" && !g.runsAt(i, q.Site) || nd.Kind == "site" && nd.Label != q.Site):
+			keep[i] = false
+		}
+		for mode, keys := range in {
+			if keep[i] && !mapContains(keys, g.clusterKey(i, mode)) {
+				keep[i] = false
+			}
+		}
+	}
+	// Groups: from the last (innermost) back, so a nested group is settled before the group
+	// that holds it.
+	for i := n - 1; i >= 0; i-- {
+		if !g.group[i] {
+			continue
+		}
+		if !keep[i] || !keep[g.index[g.nodes[i].For]] {
+			keep[i] = false
+			continue
+		}
+		any := false
+		for _, l := range g.out[i] {
+			any = any || keep[l.to]
+		}
+		keep[i] = any
+	}
+	// With a filter on services, functions, sites and providers nothing selected links to
+	// are noise.
+	if filtered {
+		for i := range keep {
+			if !keep[i] || g.group[i] || i == focus || g.nodes[i].Kind == "service" {
+				continue
+			}
+			linked := false
+			for _, l := range g.out[i] {
+				linked = linked || keep[l.to]
+			}
+			for _, l := range g.in[i] {
+				linked = linked || keep[l.to]
+			}
+			keep[i] = linked
+		}
+	}
+	return keep
+}
+
+// runsAt reports whether service i runs at the named site.
+func (g *mapGraph) runsAt(i int, site string) bool {
+	for _, l := range g.out[i] {
+		if l.kind != mapEdgeRunsAt {
+			continue
+		}
+		t := l.to
+		if g.group[t] {
+			for _, m := range g.out[t] {
+				if g.nodes[m.to].Label == site && g.nodes[m.to].Kind == "site" {
+					return true
+				}
+			}
+		} else if g.nodes[t].Label == site {
+			return true
+		}
+	}
+	return false
+}
+
+// reach marks what lies within depth links of from along adj. A redundancy group costs no
+// step (it is part of the link from its service to its members), so a group reached at one
+// level is expanded in that level.
+func (g *mapGraph) reach(from, depth int, adj [][]mapLink, keep []bool) {
+	seen := make([]bool, len(g.nodes))
+	seen[from], keep[from] = true, true
+	level := []int{from}
+	var next, stack []int
+	for d := 0; d < depth && len(level) > 0; d++ {
+		next = next[:0]
+		stack = append(stack[:0], level...)
+		for len(stack) > 0 {
+			u := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			for _, l := range adj[u] {
+				if seen[l.to] {
+					continue
+				}
+				seen[l.to], keep[l.to] = true, true
+				if g.group[l.to] {
+					stack = append(stack, l.to)
+				} else {
+					next = append(next, l.to)
+				}
+			}
+		}
+		level, next = next, level
+	}
+}
+
+// clusterKey is the cluster of node i in a mode. Keys that are not names start with "~" so
+// they cannot clash with one.
+func (g *mapGraph) clusterKey(i int, mode string) string {
+	nd := &g.nodes[i]
+	if g.group[i] {
+		return g.clusterKey(g.index[nd.For], mode)
+	}
+	switch mode {
+	case "site":
+		switch nd.Kind {
+		case "service", "site":
+			if nd.site == "" {
+				return "~none"
+			}
+			return nd.site
+		case "provider":
+			return "~providers"
+		case "function":
+			return "~functions"
+		}
+	case "team":
+		if nd.Owner == "" {
+			return "~none"
+		}
+		return nd.Owner
+	case "tier":
+		switch nd.Kind {
+		case "service":
+			if nd.Tier == nil {
+				return "~none"
+			}
+			return strconv.Itoa(*nd.Tier)
+		default:
+			return "~" + nd.Kind + "s"
+		}
+	case "type":
+		if nd.Kind != "service" {
+			return "~" + nd.Kind + "s"
+		}
+		if nd.Type == "" {
+			return "~none"
+		}
+		return nd.Type
+	}
+	return "~none"
+}
+
+// clusterLabel is how a cluster key reads.
+func clusterLabel(mode, key string) string {
+	switch key {
+	case "~none":
+		switch mode {
+		case "site":
+			return "no site"
+		case "team":
+			return "no owner"
+		case "tier":
+			return "no tier"
+		}
+		return "no type"
+	case "~providers":
+		return "providers"
+	case "~functions":
+		return "business functions"
+	case "~sites":
+		return "sites"
+	}
+	if mode == "tier" {
+		return "tier " + key
+	}
+	return key
+}
+
+// cluster groups a selection too large to draw: one node per cluster of the query's mode (or,
+// when a drill-in already narrowed to one cluster of it, the next mode), with the links
+// between clusters counted. The focus stays a node of its own.
+func (g *mapGraph) cluster(v *mapView, q mapQuery, keep []bool, sel []int, focus int) {
+	mode := q.Cluster
+	used := map[string]bool{}
+	for _, x := range q.In {
+		m, _, _ := strings.Cut(x, ":")
+		used[m] = true
+	}
+	if used[mode] {
+		for _, m := range mapClusterModes {
+			if !used[m] {
+				mode = m
+				break
+			}
+		}
+	}
+	if used[mode] {
+		g.truncate(v, keep, sel, focus)
+		return
+	}
+	v.Clustered = mode
+	v.Notice = fmt.Sprintf("This selection has %d objects, more than the %d a map can lay out quickly, so it is grouped by %s: each box is a cluster, with the number of objects in it. Open a cluster to see its members, or narrow the selection with a focus or filters.",
+		v.Selected, mapMaxNodes, clusterModeName(mode))
+	of := make([]string, len(g.nodes)) // node → cluster id
+	byID := map[string]*mapNode{}
+	var order []string
+	for _, i := range sel {
+		if i == focus || g.group[i] && focus >= 0 && g.index[g.nodes[i].For] == focus {
+			of[i] = g.nodes[focus].ID
+			continue
+		}
+		key := g.clusterKey(i, mode)
+		id := "cluster:" + mode + ":" + key
+		of[i] = id
+		c := byID[id]
+		if c == nil {
+			dq := q
+			dq.In = append(append([]string(nil), q.In...), mode+":"+key)
+			c = &mapNode{ID: id, Kind: "cluster", Label: clusterLabel(mode, key), Drill: dq.url(), Type: mode}
+			byID[id] = c
+			order = append(order, id)
+		}
+		if g.group[i] {
+			continue
+		}
+		c.Count++
+		switch g.nodes[i].State {
+		case "down", "failed":
+			c.Down++
+		case "degraded":
+			c.Degraded++
+		}
+		c.SPOF = c.SPOF || g.nodes[i].SPOF
+		c.Misses = c.Misses || g.nodes[i].Misses
+		if w := g.nodes[i].Warn; w != "" {
+			c.Warn = "Holds a redundancy group that one failure defeats."
+		}
+	}
+	for _, i := range sel {
+		if g.group[i] && g.nodes[i].Warn != "" && of[i] != "" {
+			if c := byID[of[i]]; c != nil {
+				c.Warn = "Holds a redundancy group that one failure defeats."
+			}
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return byID[order[a]].Count > byID[order[b]].Count })
+	if focus >= 0 {
+		v.Nodes = append(v.Nodes, g.emit(focus, q))
+	}
+	limit := mapMaxNodes - len(v.Nodes) - 1
+	other := ""
+	for n, id := range order {
+		if n >= limit {
+			// More clusters than a map can draw: the smallest are folded into one.
+			if other == "" {
+				other = "cluster:" + mode + ":~other"
+				byID[other] = &mapNode{ID: other, Kind: "cluster", Label: "other " + clusterModeName(mode) + "s", Type: mode}
+				v.Truncated = true
+			}
+			o := byID[other]
+			c := byID[id]
+			o.Count += c.Count
+			o.Down += c.Down
+			o.Degraded += c.Degraded
+			byID[id] = o
+			continue
+		}
+		v.Nodes = append(v.Nodes, *byID[id])
+	}
+	if other != "" {
+		v.Nodes = append(v.Nodes, *byID[other])
+		for _, i := range sel {
+			if c := byID[of[i]]; c != nil && c.ID == other {
+				of[i] = other
+			}
+		}
+	}
+	for i := range v.Nodes {
+		n := &v.Nodes[i]
+		if n.Kind == "cluster" {
+			n.Label = fmt.Sprintf("%s (%d)", n.Label, n.Count)
+		}
+	}
+	// Links between clusters, counted; links inside one are left out.
+	type pair struct{ a, b string }
+	counts := map[pair]int{}
+	var pairs []pair
+	for _, i := range sel {
+		for _, l := range g.out[i] {
+			if !keep[l.to] {
+				continue
+			}
+			a, b := of[i], of[l.to]
+			if a == b {
+				continue
+			}
+			p := pair{a, b}
+			if counts[p] == 0 {
+				pairs = append(pairs, p)
+			}
+			counts[p]++
+		}
+	}
+	for _, p := range pairs {
+		v.Edges = append(v.Edges, mapEdge{ID: p.a + ">" + p.b, Source: p.a, Target: p.b, Kind: mapEdgeAggregate, Count: counts[p]})
+	}
+}
+
+func clusterModeName(mode string) string {
+	switch mode {
+	case "team":
+		return "owning team"
+	case "type":
+		return "service type"
+	}
+	return mode
+}
+
+// truncate is the last resort when every grouping has been drilled through and the selection
+// is still too large: the best-connected nodes, the focus among them.
+func (g *mapGraph) truncate(v *mapView, keep []bool, sel []int, focus int) {
+	v.Truncated = true
+	for _, i := range sel {
+		for _, l := range g.out[i] {
+			if keep[l.to] {
+				g.nodes[i].deg++
+				g.nodes[l.to].deg++
+			}
+		}
+	}
+	idx := append([]int(nil), sel...)
+	sort.SliceStable(idx, func(a, b int) bool {
+		if (idx[a] == focus) != (idx[b] == focus) {
+			return idx[a] == focus
+		}
+		return g.nodes[idx[a]].deg > g.nodes[idx[b]].deg
+	})
+	shown := make([]bool, len(g.nodes))
+	for _, i := range idx[:mapMaxNodes] {
+		shown[i] = true
+	}
+	for _, i := range sel {
+		if shown[i] {
+			v.Nodes = append(v.Nodes, g.emit(i, v.Query))
+		}
+	}
+	for _, i := range sel {
+		if !shown[i] {
+			continue
+		}
+		for _, l := range g.out[i] {
+			if shown[l.to] {
+				v.Edges = append(v.Edges, g.edge(i, l))
+			}
+		}
+	}
+	v.Notice = fmt.Sprintf("This selection has %d objects and cannot be grouped further, so the map shows the %d best connected. Narrow it with a focus or filters to see the rest.", v.Selected, mapMaxNodes)
+}
+
+// mapJSON is /map/data's answer: Cytoscape's elements and what the page says about them.
+type mapJSON struct {
+	Elements struct {
+		Nodes []mapElement[mapNode] `json:"nodes"`
+		Edges []mapElement[mapEdge] `json:"edges"`
+	} `json:"elements"`
+	Meta mapMeta `json:"meta"`
+}
+
+type mapElement[T any] struct {
+	Data T `json:"data"`
+}
+
+type mapMeta struct {
+	Selected  int    `json:"selected"`
+	Shown     int    `json:"shown"`
+	Max       int    `json:"max"`
+	Clustered string `json:"clustered,omitempty"`
+	Truncated bool   `json:"truncated,omitempty"`
+	Notice    string `json:"notice,omitempty"`
+	Rank      string `json:"rankDir"`
+	Focus     string `json:"focus,omitempty"`
+}
+
+func (v *mapView) json() *mapJSON {
+	out := &mapJSON{Meta: mapMeta{Selected: v.Selected, Shown: v.Shown, Max: v.Max, Clustered: v.Clustered,
+		Truncated: v.Truncated, Notice: v.Notice, Rank: v.Query.Rank, Focus: v.Query.Focus}}
+	out.Elements.Nodes = make([]mapElement[mapNode], len(v.Nodes))
+	for i, n := range v.Nodes {
+		out.Elements.Nodes[i].Data = n
+	}
+	out.Elements.Edges = make([]mapElement[mapEdge], len(v.Edges))
+	for i, e := range v.Edges {
+		out.Elements.Edges[i].Data = e
+	}
+	return out
+}
+
+// mapData answers /map/data: the selection as Cytoscape elements.
+func (s *server) mapData(q *request) error {
+	snap, err := q.snapshot()
+	if err != nil {
+		return err
+	}
+	if snap.Model == nil || snap.Graph == nil {
+		return badRequest{"The stored model does not load, so there is no map: see the findings."}
+	}
+	mq, err := parseMapQuery(q.r.URL.Query(), snap.Model)
+	if err != nil {
+		return err
+	}
+	v, err := buildMap(snap, mq)
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(v.json())
+	if err != nil {
+		return err
+	}
+	h := q.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "private, no-cache")
+	q.w.Write(b)
+	return nil
+}
+
+// mapRow is one row of the map's table: a node and what it needs.
+type mapRow struct {
+	Node  mapNode
+	Needs []mapEdge // edges out, with the target's label in label
+}
+
+// mapPageData is the map page's data.
+type mapPageData struct {
+	View      *mapView
+	Q         mapQuery
+	Rows      []mapRow
+	Names     []string // the focus datalist: kind/name refs
+	Sites     []string
+	Providers []string
+	// FailOther are failed refs the select does not list (services), kept as hidden fields.
+	FailOther []string
+	DataURL   string
+	Label     string // the graph's text alternative
+	ClearURL  string
+	Tiers     []int
+}
+
+// mapPage renders /map: the form, the graph's frame, the legend and the table.
+func (s *server) mapPage(q *request) error {
+	snap, err := q.snapshot()
+	if err != nil {
+		return err
+	}
+	if snap.Model == nil || snap.Graph == nil {
+		return badRequest{"The stored model does not load, so there is no map: see the findings."}
+	}
+	mq, err := parseMapQuery(q.r.URL.Query(), snap.Model)
+	if err != nil {
+		return err
+	}
+	v, err := buildMap(snap, mq)
+	if err != nil {
+		return err
+	}
+	m := snap.Model
+	d := mapPageData{View: v, Q: mq, DataURL: "/map/data", ClearURL: "/map", Tiers: []int{0, 1, 2, 3, 4}}
+	if e := mq.values().Encode(); e != "" {
+		d.DataURL += "?" + e
+	}
+	label := map[string]string{}
+	for _, n := range v.Nodes {
+		label[n.ID] = n.Label
+		if n.Kind == "group" {
+			label[n.ID] = n.Label + " (" + mapRefName(n.For) + ")"
+		}
+	}
+	rows := map[string]int{}
+	for _, n := range v.Nodes {
+		rows[n.ID] = len(d.Rows)
+		d.Rows = append(d.Rows, mapRow{Node: n})
+	}
+	for _, e := range v.Edges {
+		e.label = label[e.Target]
+		r := &d.Rows[rows[e.Source]]
+		r.Needs = append(r.Needs, e)
+	}
+	if n := len(m.Functions) + len(m.Services) + len(m.Sites) + len(m.Providers); n <= mapNamesMax {
+		d.Names = make([]string, 0, n)
+		for _, f := range m.Functions {
+			d.Names = append(d.Names, "function/"+f.Metadata.Name)
+		}
+		for _, sv := range m.Services {
+			d.Names = append(d.Names, "service/"+sv.Metadata.Name)
+		}
+		for _, st := range m.Sites {
+			d.Names = append(d.Names, "site/"+st.Metadata.Name)
+		}
+		for _, p := range m.Providers {
+			d.Names = append(d.Names, "provider/"+p.Metadata.Name)
+		}
+	}
+	for _, st := range m.Sites {
+		d.Sites = append(d.Sites, st.Metadata.Name)
+	}
+	for _, p := range m.Providers {
+		d.Providers = append(d.Providers, p.Metadata.Name)
+	}
+	for _, f := range mq.Fail {
+		if strings.HasPrefix(f, "service/") {
+			d.FailOther = append(d.FailOther, f)
+		}
+	}
+	var what string
+	switch {
+	case mq.Focus != "":
+		what = fmt.Sprintf("around %s, %d %s deep", mq.Focus, mq.Depth, mapPlural(mq.Depth, "link", "links"))
+	default:
+		what = "of the whole estate"
+	}
+	d.Label = fmt.Sprintf("Dependency map %s: %d nodes and %d links", what, v.Shown, len(v.Edges))
+	if v.Clustered != "" {
+		d.Label += fmt.Sprintf(", %d objects grouped by %s", v.Selected, clusterModeName(v.Clustered))
+	}
+	if len(mq.Fail) > 0 {
+		d.Label += fmt.Sprintf("; with %s failed, %d down and %d degraded", strings.Join(mq.Fail, ", "), v.Down, v.DegradedN)
+	}
+	d.Label += ". The same nodes and links are listed in the table below."
+	return q.render(http.StatusOK, "map", "Dependency map", "map", d)
+}
+
+func mapRefName(ref string) string { _, n, _ := strings.Cut(ref, "/"); return n }
+
+func mapPlural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// Label is the edge's target as the table shows it.
+func (e mapEdge) Label() string { return e.label }
+
+// mapOr joins refs as a person lists alternatives: "a, b or c".
+func mapOr(refs []string) string {
+	if len(refs) < 2 {
+		return strings.Join(refs, "")
+	}
+	return strings.Join(refs[:len(refs)-1], ", ") + " or " + refs[len(refs)-1]
+}
