@@ -383,6 +383,20 @@ func (l *catalogListPage) filter(q *request, name, label string, opts []catalogL
 	return v, nil
 }
 
+// filterAny adds a select filter whose options are the values the model has now; any
+// other plain value is accepted too (a link made before an edit, an owner with no services
+// left) and simply matches nothing.
+func (l *catalogListPage) filterAny(q *request, name, label string, opts []catalogListOption) (string, error) {
+	v := strings.TrimSpace(q.r.URL.Query().Get(name))
+	if v != "" && !slices.ContainsFunc(opts, func(o catalogListOption) bool { return o.Value == v }) {
+		if len(v) > 100 || strings.ContainsAny(v, " /\\\t\n") {
+			return "", badRequest{fmt.Sprintf("The %s filter %q is not a name: expected lower-case letters, digits and dashes.", label, v)}
+		}
+		opts = append(opts, catalogListOption{Value: v, Label: v})
+	}
+	return l.filter(q, name, label, opts)
+}
+
 // check adds a checkbox filter; any value but "", "0", "1", "on", "true" is a 400.
 func (l *catalogListPage) check(q *request, name, label string) (bool, error) {
 	v := q.r.URL.Query().Get(name)
@@ -523,11 +537,11 @@ func (c *catalogPages) serviceList(q *request) error {
 			owners[s.Metadata.Owner] = true
 		}
 	}
-	typ, err := l.filter(q, "type", "Type", catalogOptions(sortedKeys(types)...))
+	typ, err := l.filterAny(q, "type", "Type", catalogOptions(sortedKeys(types)...))
 	if err != nil {
 		return err
 	}
-	owner, err := l.filter(q, "owner", "Owner", catalogOptions(sortedKeys(owners)...))
+	owner, err := l.filterAny(q, "owner", "Owner", catalogOptions(sortedKeys(owners)...))
 	if err != nil {
 		return err
 	}
@@ -654,7 +668,7 @@ func (c *catalogPages) siteList(q *request) error {
 			types[s.Spec.Type] = true
 		}
 	}
-	typ, err := l.filter(q, "type", "Type", catalogOptions(sortedKeys(types)...))
+	typ, err := l.filterAny(q, "type", "Type", catalogOptions(sortedKeys(types)...))
 	if err != nil {
 		return err
 	}
@@ -1457,18 +1471,19 @@ func (c *catalogPages) catalogFindingsPage(q *request) error {
 	if err != nil {
 		return err
 	}
-	rules, kinds := map[string]bool{}, map[string]bool{}
+	rules := map[string]bool{}
 	for _, f := range x.snap.Findings {
 		rules[f.Rule] = true
-		if k, _, ok := strings.Cut(f.Object, "/"); ok {
-			kinds[k] = true
-		}
 	}
-	rule, err := l.filter(q, "rule", "Rule", catalogOptions(sortedKeys(rules)...))
+	rule, err := l.filterAny(q, "rule", "Rule", catalogOptions(sortedKeys(rules)...))
 	if err != nil {
 		return err
 	}
-	kind, err := l.filter(q, "kind", "Kind", catalogOptions(sortedKeys(kinds)...))
+	var allKinds []string
+	for _, k := range model.Kinds {
+		allKinds = append(allKinds, k.RefPrefix())
+	}
+	kind, err := l.filter(q, "kind", "Kind", catalogOptions(allKinds...))
 	if err != nil {
 		return err
 	}

@@ -41,6 +41,7 @@ func TestCatalogLists(t *testing.T) {
 		{"/people", []string{`data-ref="person/marta-keller"`, "Marta Keller"}, nil, 15},
 		{"/people?team=team-crisis", []string{`data-ref="person/marta-keller"`}, []string{`data-ref="person/lena-fischer"`}, 5},
 		{"/people?reach=phone", []string{`data-ref="person/marta-keller"`}, nil, -1},
+		{"/services?owner=team-nobody", []string{"No services match"}, nil, 0},
 		{"/teams", []string{`data-ref="team/team-crisis"`, `data-ref="team/team-data"`}, nil, 5},
 		{"/scenarios", []string{`data-ref="scenario/site-loss-frankfurt"`, `/whatif?scenario=site-loss-frankfurt`}, nil, 4},
 	} {
@@ -207,8 +208,18 @@ func TestCatalogFindings(t *testing.T) {
 	if strings.Contains(string(r.body), `<span class="sev sev-info">info</span></td>`) {
 		t.Error("findings?severity=warning lists an info finding")
 	}
-	if r := b.get("/findings?rule=no-such-rule"); r.StatusCode != http.StatusBadRequest {
-		t.Errorf("unknown rule: status %d, want 400", r.StatusCode)
+	// A rule with no findings now (a dashboard link made before an edit) lists nothing.
+	if r := b.get("/findings?rule=no-such-rule"); r.StatusCode != http.StatusOK || !strings.Contains(string(r.body), "No findings match") {
+		t.Errorf("a rule without findings: status %d, want 200 and an empty list", r.StatusCode)
+	}
+	for _, bad := range []string{"/findings?rule=a%20b", "/findings?kind=thing", "/findings?page=2"} {
+		if r := b.get(bad); r.StatusCode != http.StatusBadRequest {
+			t.Errorf("GET %s: status %d, want 400", bad, r.StatusCode)
+		}
+	}
+	r = b.get("/findings?kind=service&rule=rto-unmet")
+	if body := string(r.body); r.StatusCode != 200 || !strings.Contains(body, `data-ref="service/checkout" data-rule="rto-unmet"`) || strings.Contains(body, `data-rule="single-point-of-failure"`) {
+		t.Errorf("findings of one rule and kind: status %d; body %.300s", r.StatusCode, between(body, `id="findings-list"`, "</table>"))
 	}
 }
 
