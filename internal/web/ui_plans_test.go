@@ -141,3 +141,19 @@ func TestBinderDownload(t *testing.T) {
 		t.Errorf("GET /binder signed out: status %d, want 303 to the login", r.StatusCode)
 	}
 }
+
+// BenchmarkPlanPages measures the plan pages and the binder on the demo, end to end over
+// HTTP: each must render well under 100 ms.
+func BenchmarkPlanPages(b *testing.B) {
+	e := newDemoEnv(b)
+	br := e.browse("viewer")
+	for _, path := range []string{"/plans", "/plans/ransomware-recovery", "/binder"} {
+		b.Run(strings.ReplaceAll(path, "/", "_"), func(b *testing.B) {
+			for b.Loop() {
+				if r := br.get(path); r.StatusCode != http.StatusOK {
+					b.Fatalf("GET %s: %d", path, r.StatusCode)
+				}
+			}
+		})
+	}
+}
