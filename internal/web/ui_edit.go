@@ -439,10 +439,6 @@ func viewField(f editField, aria, value string, checked []string, errs []string,
 		fv.Groups = groups
 	case fMulti:
 		fv.Control = "checks"
-		on := map[string]bool{}
-		for _, c := range checked {
-			on[c] = true
-		}
 		opts := f.Options(m)
 		if len(opts) > maxChecks {
 			// Thousands of checkboxes help no one: names, one a line.
@@ -450,20 +446,28 @@ func viewField(f editField, aria, value string, checked []string, errs []string,
 			fv.Hint = strings.TrimSpace(fv.Hint + " Names, one a line.")
 			break
 		}
-		// The chosen come first, so a long list shows what is chosen without scrolling.
+		// The chosen come first, in their stored order (a browser sends checkboxes in page
+		// order, so saving keeps it), then the rest.
+		label := make(map[string]string, len(opts))
+		for _, o := range opts {
+			label[o.Value] = o.Label
+		}
+		chosen := map[string]bool{}
+		for _, c := range checked {
+			if chosen[c] {
+				continue
+			}
+			chosen[c] = true
+			l, known := label[c]
+			if !known {
+				l = c + " (unknown)"
+			}
+			fv.Checks = append(fv.Checks, optionView{Value: c, Label: l, Selected: true})
+		}
 		var rest []optionView
 		for _, o := range opts {
-			if on[o.Value] {
-				fv.Checks = append(fv.Checks, optionView{Value: o.Value, Label: o.Label, Selected: true})
-			} else {
+			if !chosen[o.Value] {
 				rest = append(rest, optionView{Value: o.Value, Label: o.Label})
-			}
-			delete(on, o.Value)
-		}
-		for _, c := range checked {
-			if on[c] {
-				fv.Checks = append(fv.Checks, optionView{Value: c, Label: c + " (unknown)", Selected: true})
-				delete(on, c)
 			}
 		}
 		fv.Checks = append(fv.Checks, rest...)

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -366,5 +367,111 @@ func TestEditFieldFor(t *testing.T) {
 		if got := editMsg(in); got != want {
 			t.Errorf("editMsg(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestEditRoundTrip reads every demo object into its kind's form and writes the form back:
+// the document must come out as it went in, YAML parts included, so saving a form without
+// changing it changes nothing.
+func TestEditRoundTrip(t *testing.T) {
+	e := newDemoEnv(t)
+	b := e.browse("editor")
+	ctx := context.Background()
+	for _, k := range editKinds() {
+		if r := b.get("/" + k.route.plural + "/new"); r.StatusCode != http.StatusOK || !strings.Contains(string(r.body), `id="edit-form"`) {
+			t.Errorf("GET /%s/new: status %d", k.route.plural, r.StatusCode)
+		}
+		objs, _, err := e.srv.deps.Catalog.List(ctx, catalog.ListQuery{Kind: k.route.kind, Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(objs) == 0 {
+			t.Errorf("no demo %s", k.route.plural)
+		}
+		for _, o := range objs {
+			base, err := decodeDocument(o.Document)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := k.valuesFromDocument(base)
+			form := url.Values{}
+			for n, s := range v.one {
+				form.Set(n, s)
+			}
+			for n, ss := range v.many {
+				form[n] = ss
+			}
+			if k.table != nil {
+				form.Set(k.table.Name+"-rows", strconv.Itoa(len(v.rows)))
+				for i, row := range v.rows {
+					for c, s := range row {
+						form.Set(k.table.Name+"-"+c+"-"+strconv.Itoa(i), s)
+					}
+				}
+			}
+			doc, errs, _ := k.document(base, k.valuesFromForm(form, false), false)
+			if len(errs) > 0 {
+				t.Errorf("%s/%s: the form refuses its own values: %v", k.route.singular, o.Name, errs)
+				continue
+			}
+			if got, want := canonicalOf(t, doc), canonicalOf(t, o.Document); got != want {
+				t.Errorf("%s/%s changes on a round trip through the form:\ngot  %s\nwant %s", k.route.singular, o.Name, got, want)
+			}
+		}
+	}
+}
+
+func canonicalOf(t *testing.T, doc []byte) string {
+	t.Helper()
+	objs, probs := model.Decode("doc", doc)
+	if len(probs) > 0 || len(objs) != 1 {
+		t.Fatalf("document does not decode: %v\n%s", probs, doc)
+	}
+	c, err := catalog.Canonical(objs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(c)
+}
+
+// TestEditServiceYAML creates a service whose dependencies are written as YAML: a YAML
+// mistake and an unknown dependency are shown next to that field.
+func TestEditServiceYAML(t *testing.T) {
+	e := newDemoEnv(t)
+	b := e.browse("editor")
+	form := url.Values{"name": {"label-printing"}, "title": {"Label printing"}, "owner": {"team-backoffice"}, "type": {"application"},
+		"tier": {"2"}, "rto": {"4h"}, "op": {"save"}}
+	form.Set("depends-on", "- orders-db\n- {service: [broken")
+	r := b.post("/services/new", form)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(between(string(r.body), `id="err-depends-on">`, `</p>`), "Not valid YAML") {
+		t.Errorf("broken YAML: status %d; %.1500s", r.StatusCode, between(string(r.body), "<main", "</form>"))
+	}
+	form.Set("depends-on", "- orders-db\n- service: no-such-db\n  impact: degraded\n")
+	r = b.post("/services/new", form)
+	if msg := between(string(r.body), `id="err-depends-on">`, `</p>`); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(msg, "no-such-db") {
+		t.Errorf("unknown dependency: status %d, message %q; %.1500s", r.StatusCode, msg, between(string(r.body), "<main", "</form>"))
+	}
+	if !strings.Contains(string(r.body), "impact: degraded") {
+		t.Error("the typed YAML is not kept")
+	}
+	form.Set("depends-on", "- orders-db\n- service: warehouse-db\n  impact: degraded\n")
+	r = b.post("/services/new", form)
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/services/label-printing" {
+		t.Fatalf("create: status %d; %.1500s", r.StatusCode, between(string(r.body), "<main", "</form>"))
+	}
+	o, err := e.srv.deps.Catalog.Get(context.Background(), model.KindService, "label-printing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, _ := model.Decode("x", o.Document)
+	svc := objs[0].(*model.Service)
+	if len(svc.Spec.DependsOn) != 2 || svc.Spec.DependsOn[1].Service != "warehouse-db" || !svc.Spec.DependsOn[1].Soft() ||
+		svc.Spec.Tier == nil || *svc.Spec.Tier != 2 || svc.Spec.Targets.RTO == nil || *svc.Spec.Targets.RTO != model.MustDuration("4h") {
+		t.Errorf("stored spec %+v", svc.Spec)
+	}
+	// The new service is web-managed: its form opens, with the YAML as written.
+	page := string(b.get("/services/label-printing/edit").body)
+	if !strings.Contains(page, `id="edit-form"`) || !strings.Contains(page, "service: warehouse-db") {
+		t.Errorf("edit page of the new service: %.1500s", between(page, "<main", "</form>"))
 	}
 }
