@@ -394,11 +394,11 @@ func (v *Plan) timeline(p *model.Plan) {
 // tickSteps are the spacings the timeline's axis may use, in seconds.
 var tickSteps = []int64{60, 300, 600, 900, 1800, 3600, 2 * 3600, 3 * 3600, 4 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400}
 
-// ticks labels the axis with at most 8 intervals.
+// ticks labels the axis with at most 5 intervals, so the labels fit a narrow column.
 func ticks(scale int64, pct func(int64) float64) []Tick {
 	step := tickSteps[len(tickSteps)-1]
 	for _, s := range tickSteps {
-		if scale/s <= 8 {
+		if scale/s <= 5 {
 			step = s
 			break
 		}
