@@ -167,6 +167,20 @@
     }
   });
 
+  // The form sends its empty fields (the search box, "no scenario"); leave them out so the
+  // pushed URL is as short as the one to share: /whatif?fail=site/dc-frankfurt.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var fd = e.detail.formData;
+    if (!fd || !e.detail.elt || e.detail.elt.id !== "whatif-form") return;
+    var keys = [];
+    fd.forEach(function (v, k) { if (keys.indexOf(k) < 0) keys.push(k); });
+    keys.forEach(function (k) {
+      var vs = fd.getAll(k).filter(function (v) { return String(v).trim() !== ""; });
+      fd.delete(k);
+      vs.forEach(function (v) { fd.append(k, v); });
+    });
+  });
+
   document.addEventListener("htmx:afterSettle", function (e) { draw(e.detail.elt || document); draw(document); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { draw(document); });
