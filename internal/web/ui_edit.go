@@ -73,6 +73,7 @@ func editMsg(msg string) template.HTML {
 type editPage struct {
 	Kind      string // "business function"
 	Plural    string
+	ListURL   string
 	Name      string
 	Title     string // the object's title, when it has one
 	New       bool
@@ -321,10 +322,10 @@ func (q *request) showForm(status int, k editKind, name string, rev int64, v for
 	}
 	m := snap.Model
 	isNew := name == ""
-	pg := editPage{Kind: k.label, Plural: k.route.plural, Name: name, New: isNew, Revision: rev, Conflict: conflict}
+	pg := editPage{Kind: k.label, Plural: k.route.plural, ListURL: listURL(k), Name: name, New: isNew, Revision: rev, Conflict: conflict}
 	if isNew {
 		pg.Action = "/" + k.route.plural + "/new"
-		pg.CancelURL = "/" + k.route.plural
+		pg.CancelURL = listURL(k)
 		f := viewField(nameField, "", v.one[nameField.Name], nil, errs[nameField.Name], m)
 		pg.NameField = &f
 	} else {
@@ -390,6 +391,15 @@ func (q *request) showForm(status int, k editKind, name string, rev int64, v for
 		title = "New " + k.label
 	}
 	return q.render(status, "edit-form", title, editSection(k), pg)
+}
+
+// listURL is the page listing a kind's objects: business functions are listed by the
+// impact analysis.
+func listURL(k editKind) string {
+	if k.route.plural == "functions" {
+		return "/bia"
+	}
+	return "/" + k.route.plural
 }
 
 // editSection is the navigation entry a kind's pages belong to.
@@ -540,7 +550,7 @@ func (s *server) deleteFromForm(k editKind) func(*request) error {
 		err = s.deps.Catalog.Delete(q.ctx(), catalogActor(q.ctx()), k.route.kind, name, &rev)
 		switch {
 		case err == nil:
-			http.Redirect(q.w, q.r, "/"+k.route.plural, http.StatusSeeOther)
+			http.Redirect(q.w, q.r, listURL(k), http.StatusSeeOther)
 			return nil
 		case errors.Is(err, catalog.ErrConflict):
 			pg.Conflict = &editConflict{By: o.UpdatedBy, Door: o.Door, At: o.UpdatedAt, Revision: o.Revision, ReloadURL: pg.EditURL}

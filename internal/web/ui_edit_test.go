@@ -323,6 +323,22 @@ func TestEditCreateDelete(t *testing.T) {
 	if _, err := e.srv.deps.Catalog.Get(context.Background(), model.KindPerson, "kim-ito"); err == nil {
 		t.Error("deleted person still stored")
 	}
+
+	// A new business function with its impact table; deleting it goes back to the BIA.
+	fn := url.Values{"name": {"gift-cards"}, "title": {"Gift cards"}, "owner": {"henrik-berg"}, "services": {"payments-gateway"},
+		"tolerance": {"major"}, "impact-rows": {"3"}, "impact-after-0": {"4h"}, "impact-level-0": {"minor"},
+		"impact-after-2": {"1d"}, "impact-level-2": {"major"}, "op": {"save"}}
+	if r := b.post("/functions/new", fn); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/functions/gift-cards" {
+		t.Fatalf("create function: status %d; %.1500s", r.StatusCode, between(string(r.body), "<main", "</form>"))
+	}
+	f, _ := storedFunction(t, e, "gift-cards")
+	if d, ok := f.EffectiveMTPD(); !ok || d != model.MustDuration("1d") || len(f.Spec.Impact) != 2 {
+		t.Errorf("new function: impact %+v, MTPD %v", f.Spec.Impact, d)
+	}
+	r = b.post("/functions/gift-cards/delete", url.Values{"revision": {"1"}, "confirm": {"yes"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/bia" {
+		t.Errorf("delete function: status %d Location %q", r.StatusCode, r.Header.Get("Location"))
+	}
 }
 
 // TestEditFieldFor places the catalog's JSON pointers on the form's fields.
