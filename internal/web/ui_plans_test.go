@@ -157,3 +157,37 @@ func BenchmarkPlanPages(b *testing.B) {
 		})
 	}
 }
+
+// TestPlanPageWebPlan: a plan made through the API (no source) offers its edit form to an
+// editor but not to a viewer; a step without a duration counts 0 and a plan covering nothing
+// with an RTO says so.
+func TestPlanPageWebPlan(t *testing.T) {
+	e := newDemoEnv(t)
+	doc := map[string]any{
+		"apiVersion": "perdura/v1", "kind": "Plan",
+		"metadata": map[string]any{"name": "tabletop", "owner": "team-crisis"},
+		"spec": map[string]any{
+			"covers": []string{"payroll"},
+			"steps": []map[string]any{
+				{"id": "gather", "title": "Gather the team"},
+				{"id": "walk", "title": "Walk through the scenario", "after": []string{"gather"}, "duration": "2h"},
+			},
+		},
+	}
+	if r := e.as("editor").do("POST", "/api/v1/plans", doc, nil); r.StatusCode != http.StatusCreated {
+		t.Fatalf("create a plan: status %d; body %s", r.StatusCode, r.body)
+	}
+	ed := string(e.browse("editor").get("/plans/tabletop").body)
+	if !strings.Contains(ed, `href="/plans/tabletop/edit"`) {
+		t.Error("an editor is not offered the edit form of a web-made plan")
+	}
+	if !strings.Contains(ed, "The critical path takes <strong>2h</strong>") {
+		t.Errorf("verdict %q, want a 2h critical path", between(ed, `id="verdict">`, "</p>"))
+	}
+	if !strings.Contains(ed, `id="step-gather"`) || !strings.Contains(ed, `title="no duration given"`) {
+		t.Error("the step without a duration is not shown as such")
+	}
+	if v := string(e.browse("viewer").get("/plans/tabletop").body); strings.Contains(v, "/plans/tabletop/edit") {
+		t.Error("a viewer is offered the edit form")
+	}
+}
