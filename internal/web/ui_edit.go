@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"html/template"
@@ -229,6 +230,11 @@ func (s *server) saveForm(k editKind) func(*request) error {
 		if len(errs) > 0 {
 			return q.showForm(http.StatusUnprocessableEntity, k, name, rev, v, errs, nil)
 		}
+		if rev == o.Revision && unchanged(doc, o.Document) {
+			// Saving a form without changing anything adds no revision to the history.
+			http.Redirect(q.w, q.r, "/"+k.route.plural+"/"+url.PathEscape(name), http.StatusSeeOther)
+			return nil
+		}
 		_, err = s.deps.Catalog.Put(q.ctx(), catalogActor(q.ctx()), doc, &rev)
 		switch {
 		case err == nil:
@@ -293,6 +299,17 @@ func (s *server) createFromForm(k editKind) func(*request) error {
 		}
 		return err
 	}
+}
+
+// unchanged reports whether a form's document is the stored one, compared as the catalog
+// stores documents.
+func unchanged(doc, stored []byte) bool {
+	objs, probs := model.Decode("form", doc)
+	if len(probs) > 0 || len(objs) != 1 {
+		return false
+	}
+	c, err := catalog.Canonical(objs[0])
+	return err == nil && bytes.Equal(c, stored)
 }
 
 // placeProblems puts each of the catalog's problems next to the field its pointer names;

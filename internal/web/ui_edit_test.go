@@ -145,6 +145,16 @@ func TestEditFunctionImpact(t *testing.T) {
 		t.Errorf("last revision door %q actor %q, want web editor", last.Door, last.Actor)
 	}
 
+	// Saving without a change adds no revision.
+	form = formOf(t, string(b.get("/functions/online-sales/edit").body))
+	form.Set("op", "save")
+	if r := b.post("/functions/online-sales/edit", form); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("save unchanged: status %d", r.StatusCode)
+	}
+	if _, o2 := storedFunction(t, e, "online-sales"); o2.Revision != o.Revision {
+		t.Errorf("saving an unchanged form wrote revision %d", o2.Revision)
+	}
+
 	// Removing a row re-renders without it, the other values kept.
 	form = formOf(t, string(b.get("/functions/online-sales/edit").body))
 	form.Set("op", "remove-row-0")
