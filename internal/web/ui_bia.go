@@ -72,10 +72,10 @@ func (s *server) biaPage(q *request) error {
 	}
 	worst := dashWorstIndex(snap.Estate)
 	for _, f := range snap.Model.Functions {
-		r := biaRow{dashFunction: dashPosture(f, worst["function/"+f.Metadata.Name]),
+		r := biaRow{dashFunction: dashPosture(f, worst("function/"+f.Metadata.Name)),
 			Tolerance: f.Spec.Tolerance, Impact: f.Spec.Impact, Services: len(f.Spec.Services)}
 		for _, name := range f.Spec.Services {
-			if !biaMeetsWithin(worst["service/"+name], r.MTPD) {
+			if !biaMeetsWithin(worst("service/"+name), r.MTPD) {
 				r.Short++
 			}
 		}
@@ -239,13 +239,13 @@ func (s *server) functionPage(q *request) error {
 			d.MTPDFrom = "impact"
 		}
 	}
-	var worst map[string]analysis.Worst
+	var worst func(ref string) analysis.Worst
 	if snap.Estate == nil {
 		d.Broken = true
 		d.Posture = dashPosture(f, analysis.Worst{Object: ref})
 	} else {
 		worst = dashWorstIndex(snap.Estate)
-		d.Posture = dashPosture(f, worst[ref])
+		d.Posture = dashPosture(f, worst(ref))
 		if c := d.Posture.Worst.Cause; c != nil {
 			var fl analysis.Failure
 			if fl.Add(*c) == nil {
@@ -308,7 +308,7 @@ func biaImpact(f *model.BusinessFunction, title string, p dashFunction) ([]biaIm
 
 // biaServices lists the services a function needs with their targets and worst single
 // failures. The inherited targets come from one pass over the graph, linear in its size.
-func biaServices(snap *catalog.Snapshot, f *model.BusinessFunction, worst map[string]analysis.Worst, mtpd *int64) ([]biaService, int) {
+func biaServices(snap *catalog.Snapshot, f *model.BusinessFunction, worst func(ref string) analysis.Worst, mtpd *int64) ([]biaService, int) {
 	want := map[string]bool{}
 	for _, n := range f.Spec.Services {
 		want["service/"+n] = true
@@ -333,8 +333,10 @@ func biaServices(snap *catalog.Snapshot, f *model.BusinessFunction, worst map[st
 	var out []biaService
 	short := 0
 	for _, n := range f.Spec.Services {
-		ns := biaService{Name: n, Service: snap.Model.Service(n), Inherited: inherited["service/"+n],
-			Worst: worst["service/"+n], Plans: plans[n]}
+		ns := biaService{Name: n, Service: snap.Model.Service(n), Inherited: inherited["service/"+n], Plans: plans[n]}
+		if worst != nil {
+			ns.Worst = worst("service/" + n)
+		}
 		if ns.Service != nil && ns.Service.Spec.Plan != "" && !slices.Contains(ns.Plans, ns.Service.Spec.Plan) {
 			ns.Plans = append(ns.Plans, ns.Service.Spec.Plan)
 		}

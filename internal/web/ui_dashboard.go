@@ -54,6 +54,8 @@ type dashboard struct {
 	Misses         []dashServiceMiss
 	MissesTotal    int            // Misses is cut to dashListMax rows; this is how many there are
 	TargetFindings []lint.Finding // lint findings that say a stated target cannot be met
+	// TargetFindingsTotal is how many there are; TargetFindings is cut to dashListMax.
+	TargetFindingsTotal int
 
 	SPOFs       []dashSPOF // single failures under critical objects, most shared first
 	SPOFObjects int        // how many critical objects have at least one
@@ -93,8 +95,8 @@ type dashServiceMiss struct {
 // dashSPOF is one object whose failure alone takes down critical services or functions.
 type dashSPOF struct {
 	Cause     string
-	Services  []string // tier 0-1 services it takes down
-	Functions []string // business functions it takes down
+	Services  int // how many tier 0-1 services it takes down
+	Functions int // how many business functions it takes down
 	// Shown is what the dashboard names (functions first), at most dashRefsMax; More is
 	// how many it leaves out.
 	Shown []string
@@ -161,7 +163,7 @@ func buildDashboard(snap *catalog.Snapshot, now time.Time) dashboard {
 	}
 	worst := dashWorstIndex(snap.Estate)
 	for _, f := range m.Functions {
-		p := dashPosture(f, worst["function/"+f.Metadata.Name])
+		p := dashPosture(f, worst("function/"+f.Metadata.Name))
 		if p.Misses {
 			d.FunctionsAtRisk++
 		}
@@ -196,7 +198,7 @@ func buildDashboard(snap *catalog.Snapshot, now time.Time) dashboard {
 		}
 		d.Misses = append(d.Misses, sm)
 	}
-	slices.SortStableFunc(d.Misses, func(a, b dashServiceMiss) int {
+	slices.SortFunc(d.Misses, func(a, b dashServiceMiss) int {
 		return cmp.Or(cmp.Compare(dashTierOrder(a.Tier), dashTierOrder(b.Tier)), cmp.Compare(a.Ref, b.Ref))
 	})
 	d.MissesTotal = len(d.Misses)
@@ -206,6 +208,8 @@ func buildDashboard(snap *catalog.Snapshot, now time.Time) dashboard {
 			d.TargetFindings = append(d.TargetFindings, f)
 		}
 	}
+	d.TargetFindingsTotal = len(d.TargetFindings)
+	d.TargetFindings = d.TargetFindings[:min(len(d.TargetFindings), dashListMax)]
 	d.SPOFs, d.SPOFObjects = dashSPOFCauses(snap.Estate.SPOFs)
 	d.SPOFTotal = len(d.SPOFs)
 	d.SPOFs = d.SPOFs[:min(len(d.SPOFs), dashListMax)]
@@ -283,37 +287,40 @@ func dashPlural(n int, one, many string) string {
 }
 
 // dashSPOFCauses turns "object → its SPOFs" around into "SPOF → the critical objects it takes
-// down", the most shared first: fixing one of those helps the most.
+// down", the most shared first: fixing one of those helps the most. The estate lists objects
+// by ref, so functions come before services and each cause names its functions first.
 func dashSPOFCauses(spofs []analysis.SPOF) (causes []dashSPOF, objects int) {
-	by := map[string]*dashSPOF{}
+	by := map[string]int{} // index in causes
 	for _, sp := range spofs {
 		if len(sp.Causes) == 0 {
 			continue
 		}
 		objects++
+		fn := strings.HasPrefix(sp.Object, "function/")
 		for _, c := range sp.Causes {
-			sc := by[c]
-			if sc == nil {
-				sc = &dashSPOF{Cause: c}
-				by[c] = sc
+			i, ok := by[c]
+			if !ok {
+				i = len(causes)
+				by[c] = i
+				causes = append(causes, dashSPOF{Cause: c})
 			}
-			if strings.HasPrefix(sp.Object, "function/") {
-				sc.Functions = append(sc.Functions, sp.Object)
+			sc := &causes[i]
+			if fn {
+				sc.Functions++
 			} else {
-				sc.Services = append(sc.Services, sp.Object)
+				sc.Services++
+			}
+			if len(sc.Shown) < dashRefsMax {
+				sc.Shown = append(sc.Shown, sp.Object)
+			} else {
+				sc.More++
 			}
 		}
 	}
-	for _, sc := range by {
-		all := append(slices.Clip(sc.Functions), sc.Services...)
-		sc.Shown = all[:min(len(all), dashRefsMax)]
-		sc.More = len(all) - len(sc.Shown)
-		causes = append(causes, *sc)
-	}
 	slices.SortFunc(causes, func(a, b dashSPOF) int {
 		return cmp.Or(
-			cmp.Compare(len(b.Functions)+len(b.Services), len(a.Functions)+len(a.Services)),
-			cmp.Compare(len(b.Functions), len(a.Functions)),
+			cmp.Compare(b.Functions+b.Services, a.Functions+a.Services),
+			cmp.Compare(b.Functions, a.Functions),
 			cmp.Compare(a.Cause, b.Cause))
 	})
 	return causes, objects
@@ -388,13 +395,16 @@ func dashTierOrder(t *int) int {
 	return *t
 }
 
-// dashWorstIndex finds each object's worst single failure by ref.
-func dashWorstIndex(e *analysis.Estate) map[string]analysis.Worst {
-	idx := make(map[string]analysis.Worst, len(e.Worst))
-	for _, w := range e.Worst {
-		idx[w.Object] = w
+// dashWorstIndex finds an object's worst single failure by ref (the zero Worst when the sweep
+// has none), by binary search: the estate lists them sorted by ref.
+func dashWorstIndex(e *analysis.Estate) func(ref string) analysis.Worst {
+	return func(ref string) analysis.Worst {
+		i, ok := slices.BinarySearchFunc(e.Worst, ref, func(w analysis.Worst, ref string) int { return cmp.Compare(w.Object, ref) })
+		if !ok {
+			return analysis.Worst{Object: ref}
+		}
+		return e.Worst[i]
 	}
-	return idx
 }
 
 // dashDate is the calendar day of t, in UTC.
