@@ -346,6 +346,7 @@ type catalogListCell struct {
 	Class  string
 	Num    bool
 	Href   string
+	Tip    string // said after Text: shown on hover, read by screen readers
 	IsTier bool
 }
 
@@ -612,7 +613,7 @@ func (c *catalogPages) serviceList(q *request) error {
 			if w.Recoverable {
 				up = humanDuration(w.UpSeconds)
 			}
-			worst = catalogListCell{Text: up, Href: "/whatif?fail=" + url.QueryEscape(*w.Cause)}
+			worst = catalogListCell{Text: up, Href: "/whatif?fail=" + url.QueryEscape(*w.Cause), Tip: "when " + *w.Cause + " fails"}
 			switch {
 			case w.Meets == nil:
 				worst.Text += " · no target"

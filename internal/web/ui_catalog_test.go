@@ -1,6 +1,7 @@
 package web
 
 import (
+	"github.com/chromedp/chromedp"
 	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/catalog"
 	"github.com/perdura/perdura/internal/synth"
@@ -276,4 +277,49 @@ func BenchmarkCatalog10k(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestCatalogBrowser opens every catalog page in Chromium, checks it with axe-core, and
+// filters the services list live as a user types (htmx swaps the results).
+func TestCatalogBrowser(t *testing.T) {
+	e := newDemoEnv(t)
+	b := newTab(t, e)
+	b.open("/", "#user")
+	b.do("sign in",
+		chromedp.SendKeys(chromedp.ID("user"), "editor"),
+		chromedp.SendKeys(chromedp.ID("password"), password("editor")),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS(".who .role")),
+	)
+	for _, p := range []struct{ name, path, wait string }{
+		{"catalog-services", "/services", "#catalog-list"},
+		{"catalog-sites", "/sites", "#catalog-list"},
+		{"catalog-providers", "/providers", "#catalog-list"},
+		{"catalog-people", "/people", "#catalog-list"},
+		{"catalog-teams", "/teams", "#catalog-list"},
+		{"catalog-scenarios", "/scenarios", "#catalog-list"},
+		{"catalog-service", "/services/orders-db", "h1"},
+		{"catalog-service-web", "/services/checkout", "h1"},
+		{"catalog-site", "/sites/dc-frankfurt", "h1"},
+		{"catalog-provider", "/providers/nimbus-cloud", "h1"},
+		{"catalog-person", "/people/marta-keller", "h1"},
+		{"catalog-team", "/teams/team-crisis", "h1"},
+		{"catalog-scenario", "/scenarios/site-loss-frankfurt", "h1"},
+		{"catalog-history", "/functions/online-sales/history", "#revisions"},
+		{"catalog-findings", "/findings", "#findings-list"},
+	} {
+		b.open(p.path, p.wait)
+		b.page(p.name)
+	}
+	// Typing in the search box filters the list in place, and the address follows.
+	b.open("/services", "#catalog-list")
+	b.do("search for orders", chromedp.SendKeys(chromedp.ID("q"), "orders-db"),
+		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-ref="service/dns"]`)))
+	if n := eval[int](b, `document.querySelectorAll("#catalog-list tbody tr").length`); n != 3 {
+		t.Errorf("after typing orders-db: %d rows, want 3", n)
+	}
+	if u := eval[string](b, `location.search`); !strings.Contains(u, "q=orders-db") {
+		t.Errorf("after typing, the address is %q, want q=orders-db in it", u)
+	}
+	b.checkErrors("live search")
 }
