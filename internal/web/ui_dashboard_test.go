@@ -298,3 +298,20 @@ func BenchmarkDashboard10k(b *testing.B) {
 		})
 	}
 }
+
+// TestDashboardSmallModel renders the pages for the small test model, whose function has no
+// title and whose source is a model folder: nothing may assume the demo's richness.
+func TestDashboardSmallModel(t *testing.T) {
+	e := newEnv(t)
+	editor := e.browse("editor")
+	for _, path := range []string{"/", "/bia", "/bia?sort=risk", "/functions/sales"} {
+		r := editor.get(path)
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: status %d; body %.500s", path, r.StatusCode, r.body)
+		}
+	}
+	page := string(editor.get("/functions/sales").body)
+	if strings.Contains(page, "Edit impact analysis") || !strings.Contains(page, "managed by the model folder <code>base</code>") {
+		t.Errorf("a function managed by a model folder should say so and offer no edit form")
+	}
+}
