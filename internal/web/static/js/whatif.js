@@ -181,7 +181,15 @@
     });
   });
 
-  document.addEventListener("htmx:afterSettle", function (e) { draw(e.detail.elt || document); draw(document); });
+  // After new results arrive, keyboard and screen reader users land on their heading.
+  document.addEventListener("htmx:afterSettle", function (e) {
+    draw(document);
+    var t = e.detail.target;
+    if (t && t.id === "whatif-results") {
+      var h = document.getElementById("whatif-results-h");
+      if (h && h.tabIndex === -1) h.focus({ preventScroll: true });
+    }
+  });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { draw(document); });
   } else {
