@@ -145,7 +145,10 @@ type Contact struct {
 	Email       string
 	Chat        string
 	// Known is false when the model has no such person.
-	Known  bool
+	Known bool
+	// Ways counts the ways to reach the person (phone, email, chat): fewer than two is fragile
+	// in a crisis.
+	Ways   int
 	Deputy *Contact // nil when none; a deputy's own deputy is not followed
 }
 
@@ -215,7 +218,7 @@ func (pp *people) contact(name string, deputy bool) Contact {
 		return Contact{Name: name, DisplayName: name}
 	}
 	c := Contact{Name: name, DisplayName: p.Spec.DisplayName, Description: p.Metadata.Description,
-		Phone: p.Spec.Phone, Email: p.Spec.Email, Chat: p.Spec.Chat, Known: true}
+		Phone: p.Spec.Phone, Email: p.Spec.Email, Chat: p.Spec.Chat, Known: true, Ways: p.Channels()}
 	if c.DisplayName == "" {
 		c.DisplayName = name
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"net/http"
 
 	"github.com/perdura/perdura/internal/auth"
@@ -116,7 +117,7 @@ func (s *server) planPage(q *request) error {
 	}
 	ref := "plan/" + name
 	for _, f := range snap.Findings {
-		if f.Object == ref {
+		if f.Object == ref || planMentions(f.Message, ref) {
 			v.Findings = append(v.Findings, f)
 		}
 	}
@@ -124,6 +125,26 @@ func (s *server) planPage(q *request) error {
 		v.Source, v.Revision = o.Source, o.Revision
 	}
 	return q.render(http.StatusOK, "plans-plan", v.Title, "plans", v)
+}
+
+// planMentions reports whether a message names ref as a whole word: "plan/a" is not in "plan/ab".
+func planMentions(msg, ref string) bool {
+	for i := 0; ; {
+		j := strings.Index(msg[i:], ref)
+		if j < 0 {
+			return false
+		}
+		end := i + j + len(ref)
+		if end == len(msg) || !planNameByte(msg[end]) {
+			return true
+		}
+		i = end
+	}
+}
+
+// planNameByte reports whether b may be part of an object name.
+func planNameByte(b byte) bool {
+	return b == '-' || b == '_' || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
 }
 
 // planObject finds the stored object of a kind and name in a snapshot (for its source and

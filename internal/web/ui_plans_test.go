@@ -93,6 +93,15 @@ func TestPlanPage(t *testing.T) {
 	if strings.Contains(string(ed.body), "/plans/backoffice-recovery/edit") {
 		t.Error("a folder-managed plan offers an edit link")
 	}
+	// Findings about the plan include those that name it; a person with one way to be
+	// reached is flagged where they are listed.
+	fin := html.UnescapeString(string(b.get("/plans/finance-systems-recovery").body))
+	if !strings.Contains(between(fin, `id="findings-h"`, "</section>"), "contact-unreachable") {
+		t.Error("finance-systems-recovery does not show the contact-unreachable finding that names it")
+	}
+	if !strings.Contains(fin, "only one way to reach") {
+		t.Error("finance-systems-recovery does not flag claire-martin's single way to be reached")
+	}
 	if r := b.get("/plans/no-such-plan"); r.StatusCode != http.StatusNotFound {
 		t.Errorf("GET /plans/no-such-plan: status %d, want 404", r.StatusCode)
 	}
