@@ -3,8 +3,8 @@ package web
 import (
 	"bytes"
 	"fmt"
-	"strings"
 	"net/http"
+	"strings"
 
 	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/binder"
