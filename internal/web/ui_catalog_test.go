@@ -323,3 +323,54 @@ func TestCatalogBrowser(t *testing.T) {
 	}
 	b.checkErrors("live search")
 }
+
+// TestCatalogEditLink shows the Edit link on an object edited in Perdura to a role that may
+// edit, and to no one on an object a source folder manages.
+func TestCatalogEditLink(t *testing.T) {
+	e := newDemoEnv(t)
+	if r := e.as(auth.RoleEditor).do("POST", "/api/v1/sites", site("dc-berlin", "1d"), nil); r.StatusCode != http.StatusCreated {
+		t.Fatalf("create a site: status %d; body %s", r.StatusCode, r.body)
+	}
+	for role, want := range map[string]bool{"viewer": false, "editor": true} {
+		b := e.browse(role)
+		body := string(b.get("/sites/dc-berlin").body)
+		if !strings.Contains(body, "Edited in Perdura") {
+			t.Errorf("%s: a site made through the API does not say it is edited in Perdura", role)
+		}
+		if got := strings.Contains(body, `href="/sites/dc-berlin/edit"`); got != want {
+			t.Errorf("%s: edit link shown %v, want %v", role, got, want)
+		}
+		if strings.Contains(string(b.get("/sites/dc-frankfurt").body), "/edit\"") {
+			t.Errorf("%s: an edit link on a site the demo folder manages", role)
+		}
+	}
+	// A site without services: nothing runs there and its loss harms nothing.
+	body := string(e.browse("viewer").get("/sites/dc-berlin").body)
+	if !strings.Contains(body, "Nothing else goes down") {
+		t.Errorf("an empty site's impact: %s", between(body, `id="impact-h"`, "</section>"))
+	}
+}
+
+// TestCatalogPages pages through a list longer than one page.
+func TestCatalogPages(t *testing.T) {
+	m := synth.Generate(synth.Config{Seed: 1, Services: 250})
+	lintClean(t, m)
+	e := newEnvWith(t, func(t testing.TB, cat *catalog.Catalog) { storeModel(t, cat, m) })
+	b := e.browse("viewer")
+	r := b.get("/services")
+	body := string(r.body)
+	if n := strings.Count(body, "<tr data-ref="); r.StatusCode != 200 || n != 100 {
+		t.Fatalf("page 1: status %d, %d rows, want 100", r.StatusCode, n)
+	}
+	if !strings.Contains(body, `href="/services?page=2" rel="next"`) || strings.Contains(body, `rel="prev"`) {
+		t.Errorf("page 1: want a next link and no previous; got %s", between(body, `class="pager"`, "</nav>"))
+	}
+	r = b.get("/services?page=3")
+	body = string(r.body)
+	if n := strings.Count(body, "<tr data-ref="); n != 50 || !strings.Contains(body, "Showing 201–250 of 250") || !strings.Contains(body, `href="/services?page=2" rel="prev"`) {
+		t.Errorf("page 3: %d rows, want 50, with a previous link; %s", n, between(body, `class="count"`, "</p>"))
+	}
+	if r := b.get("/services?page=4"); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("page 4 of 3: status %d, want 400", r.StatusCode)
+	}
+}
