@@ -96,7 +96,7 @@ type mapQuery struct {
 	Fail    []string // kind/name refs failed for the overlay
 	Cluster string   // site, team, tier, type: how a large selection is grouped
 	In      []string // mode:key: only the members of these clusters (a drill-in)
-	Rank    string   // LR or TB: the layout's direction
+	Rank    string   // LR or TB: the layout's direction; "" = by the map's size (rankDir)
 }
 
 var mapKinds = []string{"function", "service", "site", "provider"}
@@ -104,7 +104,7 @@ var mapKinds = []string{"function", "service", "site", "provider"}
 // parseMapQuery reads and checks a map query against the model; what it cannot use is a
 // badRequest naming the parameter and what was expected.
 func parseMapQuery(v url.Values, m *model.Model) (mapQuery, error) {
-	q := mapQuery{Depth: 2, Dir: "both", Tier: -1, Cluster: "site", Rank: "LR"}
+	q := mapQuery{Depth: 2, Dir: "both", Tier: -1, Cluster: "site"}
 	if f := strings.TrimSpace(v.Get("focus")); f != "" {
 		if !strings.Contains(f, "/") {
 			// A bare name from the datalist: the first kind that has it.
@@ -243,7 +243,7 @@ func (q mapQuery) values() url.Values {
 	if len(q.In) > 0 {
 		v["in"] = append([]string(nil), q.In...)
 	}
-	if q.Rank != "LR" {
+	if q.Rank != "" {
 		v.Set("rank", q.Rank)
 	}
 	return v
@@ -276,6 +276,8 @@ type mapNode struct {
 	// Misses marks an object whose worst single failure keeps it down past its target.
 	Misses bool `json:"misses,omitempty"`
 	Focus  bool `json:"focus,omitempty"`
+	// Outside marks a cluster of what lies outside a drilled-into cluster and links to it.
+	Outside bool `json:"outside,omitempty"`
 	// A group: Need of Of members; For is the service whose group it is, Warn says which
 	// single failure defeats it (false redundancy).
 	Need int    `json:"need,omitempty"`
@@ -303,7 +305,9 @@ type mapEdge struct {
 	Kind   string `json:"kind"`
 	Count  int    `json:"count,omitempty"`
 	Warn   bool   `json:"warn,omitempty"`
-	label  string
+	// Outside marks a link to a cluster outside a drilled-into one.
+	Outside bool `json:"outside,omitempty"`
+	label   string
 }
 
 type mapLink struct {
@@ -582,6 +586,9 @@ func (g *mapGraph) view(ag *analysis.Graph, q mapQuery) (*mapView, error) {
 				}
 			}
 		}
+		if len(q.In) > 0 {
+			g.context(v, q, keep, sel)
+		}
 		v.Shown = len(v.Nodes)
 		return v, nil
 	}
@@ -743,6 +750,105 @@ func (g *mapGraph) reach(from, depth int, adj [][]mapLink, keep []bool) {
 			}
 		}
 		level, next = next, level
+	}
+}
+
+// mapContextMax bounds the clusters of outside neighbours a drill-in shows.
+const mapContextMax = 12
+
+// context adds, around a drilled-into cluster, what it links to outside: one cluster node per
+// outside cluster (by the first drill-in step the neighbour falls outside of), with the links
+// counted, so a drill-in does not show its members cut off from the rest of the estate.
+func (g *mapGraph) context(v *mapView, q mapQuery, keep []bool, sel []int) {
+	type ctx struct {
+		node  *mapNode
+		order int
+	}
+	byID := map[string]*ctx{}
+	counted := map[int]string{} // outside node → its context cluster id
+	type pair struct{ a, b string }
+	links := map[pair]int{}
+	var pairs []pair
+	outside := func(w int) string {
+		if id, ok := counted[w]; ok {
+			return id
+		}
+		id := ""
+		if nd := &g.nodes[w]; !g.group[w] && mapContains(q.Kinds, nd.Kind) {
+			for k, x := range q.In {
+				mode, key, _ := strings.Cut(x, ":")
+				if ck := g.clusterKey(w, mode); ck != key {
+					id = "outside:" + mode + ":" + ck
+					c := byID[id]
+					if c == nil {
+						dq := q
+						dq.In = append(append([]string(nil), q.In[:k]...), mode+":"+ck)
+						c = &ctx{node: &mapNode{ID: id, Kind: "cluster", Outside: true, Type: mode,
+							Label: clusterLabel(mode, ck), Drill: dq.url()}, order: len(byID)}
+						byID[id] = c
+					}
+					c.node.Count++
+					switch nd.State {
+					case "down", "failed":
+						c.node.Down++
+					case "degraded":
+						c.node.Degraded++
+					}
+					break
+				}
+			}
+		}
+		counted[w] = id
+		return id
+	}
+	for _, i := range sel {
+		for _, l := range g.out[i] {
+			if !keep[l.to] {
+				if id := outside(l.to); id != "" {
+					p := pair{g.nodes[i].ID, id}
+					if links[p] == 0 {
+						pairs = append(pairs, p)
+					}
+					links[p]++
+				}
+			}
+		}
+		for _, l := range g.in[i] {
+			if !keep[l.to] {
+				if id := outside(l.to); id != "" {
+					p := pair{id, g.nodes[i].ID}
+					if links[p] == 0 {
+						pairs = append(pairs, p)
+					}
+					links[p]++
+				}
+			}
+		}
+	}
+	cs := make([]*ctx, 0, len(byID))
+	for _, c := range byID {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(a, b int) bool {
+		if cs[a].node.Count != cs[b].node.Count {
+			return cs[a].node.Count > cs[b].node.Count
+		}
+		return cs[a].order < cs[b].order
+	})
+	shown := map[string]bool{}
+	for n, c := range cs {
+		if n == mapContextMax {
+			break
+		}
+		nd := *c.node
+		nd.Label = fmt.Sprintf("outside: %s\n%d linked", nd.Label, nd.Count)
+		v.Nodes = append(v.Nodes, nd)
+		shown[nd.ID] = true
+	}
+	for _, p := range pairs {
+		if shown[p.a] || shown[p.b] {
+			v.Edges = append(v.Edges, mapEdge{ID: p.a + ">" + p.b, Source: p.a, Target: p.b, Kind: mapEdgeAggregate, Count: links[p], Outside: true})
+		}
 	}
 }
 
@@ -921,7 +1027,10 @@ func (g *mapGraph) cluster(v *mapView, q mapQuery, keep []bool, sel []int, focus
 	for i := range v.Nodes {
 		n := &v.Nodes[i]
 		if n.Kind == "cluster" {
-			n.Label = fmt.Sprintf("%s (%d)", n.Label, n.Count)
+			n.Label = fmt.Sprintf("%s\n%d %s", n.Label, n.Count, mapPlural(n.Count, "object", "objects"))
+			if n.Down > 0 || n.Degraded > 0 {
+				n.Label += fmt.Sprintf("\n%d down, %d degraded", n.Down, n.Degraded)
+			}
 		}
 	}
 	// Links between clusters, counted; links inside one are left out.
@@ -1000,6 +1109,19 @@ func (g *mapGraph) truncate(v *mapView, keep []bool, sel []int, focus int) {
 	v.Notice = fmt.Sprintf("This selection has %d objects and cannot be grouped further, so the map shows the %d best connected. Narrow it with a focus or filters to see the rest.", v.Selected, mapMaxNodes)
 }
 
+// RankDir is the layout's direction: the query's, or left to right for a small map (it
+// reads like a sentence: what needs → what is needed) and top to bottom for a large one,
+// whose many nodes per rank would otherwise make a tall thin strip on a wide screen.
+func (v *mapView) RankDir() string {
+	switch {
+	case v.Query.Rank != "":
+		return v.Query.Rank
+	case v.Shown > 40:
+		return "TB"
+	}
+	return "LR"
+}
+
 // mapJSON is /map/data's answer: Cytoscape's elements and what the page says about them.
 type mapJSON struct {
 	Elements struct {
@@ -1026,7 +1148,7 @@ type mapMeta struct {
 
 func (v *mapView) json() *mapJSON {
 	out := &mapJSON{Meta: mapMeta{Selected: v.Selected, Shown: v.Shown, Max: v.Max, Clustered: v.Clustered,
-		Truncated: v.Truncated, Notice: v.Notice, Rank: v.Query.Rank, Focus: v.Query.Focus}}
+		Truncated: v.Truncated, Notice: v.Notice, Rank: v.RankDir(), Focus: v.Query.Focus}}
 	out.Elements.Nodes = make([]mapElement[mapNode], len(v.Nodes))
 	for i, n := range v.Nodes {
 		out.Elements.Nodes[i].Data = n

@@ -252,7 +252,7 @@ func TestMapData2k(t *testing.T) {
 	for depth := 0; depth < 4; depth++ {
 		biggest := 0
 		for _, n := range a.Elements.Nodes {
-			if n.Data.Kind == "cluster" && n.Data.Count > biggest && n.Data.Drill != "" {
+			if n.Data.Kind == "cluster" && !n.Data.Outside && n.Data.Count > biggest && n.Data.Drill != "" {
 				biggest, path = n.Data.Count, n.Data.Drill
 			}
 		}
@@ -267,6 +267,16 @@ func TestMapData2k(t *testing.T) {
 		if len(a.Elements.Nodes) > mapMaxNodes || a.Meta.Selected > biggest+1 {
 			t.Fatalf("%s: %d nodes of %d selected (cluster held %d)", path, len(a.Elements.Nodes), a.Meta.Selected, biggest)
 		}
+	}
+	// A drill-in that is drawn whole shows what its members link to outside it.
+	outside := 0
+	for _, n := range a.Elements.Nodes {
+		if n.Data.Outside {
+			outside++
+		}
+	}
+	if a.Meta.Clustered == "" && outside == 0 {
+		t.Errorf("%s: no outside clusters", path)
 	}
 	// The page of a drill-in renders too, with the table of what is drawn.
 	if r := b.get(path); r.StatusCode != http.StatusOK || !strings.Contains(string(r.body), `id="map-table"`) {

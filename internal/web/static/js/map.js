@@ -56,11 +56,13 @@
   style = style.concat([
     { selector: "node[?spof]", style: { "border-width": 4, "border-color": "#1b1f24" } },
     { selector: "node[warn]", style: { "border-color": "#b42318", "border-style": "double", "border-width": 6, "background-color": "#fff3cd" } },
-    { selector: "node[state = 'degraded']", style: { "border-color": "#8a5300", "border-style": "dashed", "border-width": 5 } },
-    { selector: "node[state = 'down']", style: { "border-color": "#b42318", "border-style": "solid", "border-width": 6 } },
-    { selector: "node[state = 'failed']", style: { "border-color": "#6e1111", "border-style": "double", "border-width": 8 } },
-    { selector: "node[down > 0]", style: { "border-color": "#b42318", "border-width": 5 } },
-    { selector: "node.dim", style: { "opacity": 0.4 } },
+    // With a failure overlay the fill tells the state, not the tier.
+    { selector: "node.overlay", style: { "background-color": "#eef1f4", "border-color": "#8c959f", "border-width": 2 } },
+    { selector: "node.overlay[state = 'degraded']", style: { "background-color": "#f0b429", "border-color": "#8a5300", "border-style": "dashed", "border-width": 3 } },
+    { selector: "node.overlay[state = 'down']", style: { "background-color": "#b42318", "border-color": "#6e1111", "border-width": 3 } },
+    { selector: "node.overlay[state = 'failed']", style: { "background-color": "#1b1f24", "border-color": "#b42318", "border-width": 5 } },
+    { selector: "node.overlay[kind = 'cluster'][degraded > 0]", style: { "background-color": "#fff3cd", "border-color": "#8a5300" } },
+    { selector: "node.overlay[kind = 'cluster'][down > 0]", style: { "background-color": "#ffebe9", "border-color": "#b42318", "border-width": 4 } },
     { selector: "node[?focus]", style: { "underlay-color": "#f59e0b", "underlay-opacity": 0.6, "underlay-padding": 7 } },
     { selector: "node:selected", style: { "overlay-color": "#0b5cad", "overlay-opacity": 0.25, "overlay-padding": 6 } },
     { selector: "edge", style: {
@@ -74,6 +76,8 @@
     { selector: "edge[kind = 'aggregate']", style: {
       "width": "mapData(count, 1, 200, 1.5, 9)", "line-color": "#6a9fd4", "target-arrow-color": "#0b5cad",
       "label": "data(count)", "font-size": 9, "color": "#0b3c73", "text-background-color": "#ffffff", "text-background-opacity": 0.9 } },
+    { selector: "node[?outside]", style: { "background-color": "#f6f8fa", "border-color": "#8c959f", "border-style": "dashed", "border-width": 2, "color": "#57606a", "font-weight": "normal" } },
+    { selector: "edge[?outside]", style: { "width": 1, "line-color": "#c5ccd3", "target-arrow-color": "#c5ccd3", "label": "", "line-style": "dashed" } },
     { selector: "edge[?warn]", style: { "line-color": "#b42318", "target-arrow-color": "#b42318", "width": 2.5 } }
   ]);
 
@@ -126,16 +130,19 @@
     if (needed.length) add(panel, "p", "Needed by: " + needed.slice(0, 12).join(", ") + (needed.length > 12 ? ", …" : ""));
   }
 
+  var rank = el.dataset.rank === "TB" ? "TB" : "LR";
+
   function layout() {
     if (!cy) return;
     var l = cy.layout({ name: typeof cytoscapeDagre !== "undefined" ? "dagre" : "breadthfirst",
-      rankDir: el.dataset.rank === "TB" ? "TB" : "LR", nodeSep: 18, rankSep: 70, edgeSep: 8,
+      rankDir: rank, nodeSep: 18, rankSep: 70, edgeSep: 8,
       fit: true, padding: 24, animate: false, directed: true });
     l.one("layoutstop", function () { done(cy.nodes().length); });
     l.run();
   }
 
   function draw(data) {
+    if (data.meta && data.meta.rankDir) rank = data.meta.rankDir;
     var nodes = data.elements.nodes || [], edges = data.elements.edges || [];
     if (nodes.length === 0) {
       message("Nothing matches this selection. Widen the filters or choose another focus.");
@@ -153,12 +160,7 @@
       minZoom: 0.1, maxZoom: 3, wheelSensitivity: 0.3, boxSelectionEnabled: false,
       textureOnViewport: many, hideEdgesOnViewport: many, motionBlur: false
     });
-    if (data.meta && data.meta.failed !== false && /(^|[?&])fail=/.test(el.dataset.src)) {
-      cy.nodes().forEach(function (n) {
-        var k = n.data("kind");
-        if (!n.data("state") && k !== "group" && k !== "cluster" && !n.data("focus")) n.addClass("dim");
-      });
-    }
+    if (/(^|[?&])fail=/.test(el.dataset.src)) cy.nodes().addClass("overlay");
     cy.on("tap", "node", function (e) { show(e.target); });
     cy.on("dbltap", "node[kind = 'cluster']", function (e) {
       var d = e.target.data("drill");
