@@ -1,6 +1,7 @@
 package web
 
 import (
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -67,6 +68,9 @@ func (s *server) catalogArea() area {
 		pages = append(pages, page{method: "GET", path: "/" + pl + "/{name}/history", perm: auth.PermRead,
 			sample: "/" + pl + "/" + samples[k] + "/history",
 			handle: func(q *request) error { return c.catalogHistoryPage(q, k) }})
+	}
+	for i := range pages {
+		pages[i].handle = catalogUnloadable(pages[i].handle)
 	}
 	return area{pages: pages, funcs: template.FuncMap{
 		// catalogDiffClass is the CSS class of a line of a unified diff.
@@ -286,10 +290,27 @@ func (x *catalogIndex) source(ref string) (string, int64) {
 	return "", 0
 }
 
+// errCatalogUnloadable is the answer of a page that needs the analysed model when the stored
+// model does not load (only a model stored by an older Perdura with other rules can fail so).
+var errCatalogUnloadable = errors.New("the stored model does not load")
+
+// catalogUnloadable turns errCatalogUnloadable into a page that says what to do.
+func catalogUnloadable(h func(*request) error) func(*request) error {
+	return func(q *request) error {
+		err := h(q)
+		if errors.Is(err, errCatalogUnloadable) {
+			q.s.pageError(q.w, q.r, q.p, http.StatusServiceUnavailable,
+				"The stored model has problems, so Perdura cannot analyse it. The Findings page lists them with the file and line to fix.")
+			return nil
+		}
+		return err
+	}
+}
+
 // model is the snapshot's model, or an error page when the stored model does not load.
 func (x *catalogIndex) model() (*model.Model, error) {
 	if x.snap.Model == nil || x.snap.Graph == nil {
-		return nil, fmt.Errorf("the stored model does not load: see the findings")
+		return nil, errCatalogUnloadable
 	}
 	return x.snap.Model, nil
 }
