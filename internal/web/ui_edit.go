@@ -312,6 +312,36 @@ func unchanged(doc, stored []byte) bool {
 	return err == nil && bytes.Equal(c, stored)
 }
 
+// missingField is the field a "missing required field `x`" message names.
+func missingField(msg string) (string, bool) {
+	rest, ok := strings.CutPrefix(msg, "missing required field `")
+	if !ok {
+		return "", false
+	}
+	name, _, ok := strings.Cut(rest, "`")
+	return name, ok
+}
+
+// missingFieldFor places a missing field's problem. The loader reports it at the mapping
+// that lacks it, which the catalog turns into the pointer of the mapping (/metadata) or of
+// its first key (/spec/impact): the field is one of their children, if the form has it.
+func (k editKind) missingFieldFor(ptr, missing string, isNew bool, rowOf []int) string {
+	parent := ptr[:max(strings.LastIndex(ptr, "/"), 0)]
+	for _, cand := range []string{ptr + "/" + missing, parent + "/" + missing} {
+		f := k.fieldFor(cand, isNew, rowOf)
+		if f == "" {
+			continue
+		}
+		if f == nameField.Name || slices.ContainsFunc(k.fields, func(e editField) bool { return e.Name == f && e.Ptr == cand }) {
+			return f
+		}
+		if t := k.table; t != nil && strings.HasPrefix(f, t.Name+"-"+missing+"-") {
+			return f
+		}
+	}
+	return ""
+}
+
 // placeProblems puts each of the catalog's problems next to the field its pointer names;
 // problems about other objects, or about no field, go at the top of the form.
 func (k editKind) placeProblems(ve *catalog.ValidationError, name string, isNew bool, rowOf []int) fieldErrors {
@@ -321,6 +351,9 @@ func (k editKind) placeProblems(ve *catalog.ValidationError, name string, isNew 
 		field := ""
 		if p.Object == "" || p.Object == self {
 			field = k.fieldFor(p.Pointer, isNew, rowOf)
+			if missing, ok := missingField(p.Message); ok {
+				field = k.missingFieldFor(p.Pointer, missing, isNew, rowOf)
+			}
 		}
 		msg := p.Message
 		if field == "" && p.Object != "" && p.Object != self {

@@ -214,6 +214,17 @@ func TestEditValidation(t *testing.T) {
 		t.Errorf("a refused form was stored: revision %d, want %d", o.Revision, obj.Revision)
 	}
 
+	// Required fields left empty: each message next to its field, not at the top.
+	bad = cloneValues(form)
+	bad.Del("services")
+	bad.Set("owner", "")
+	bad.Set("op", "save")
+	r = b.post("/functions/payments/edit", bad)
+	body = string(r.body)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="err-services"`) || !strings.Contains(body, `id="err-owner"`) {
+		t.Errorf("missing owner and services: status %d; %.1500s", r.StatusCode, between(body, "<main", "<div class=\"edit-grid\">"))
+	}
+
 	// A stale revision: someone saved in between.
 	ok := cloneValues(form)
 	ok.Set("op", "save")
@@ -382,6 +393,16 @@ func TestEditFieldFor(t *testing.T) {
 	} {
 		if got := fn.fieldFor(c.ptr, c.isNew, rowOf); got != c.want {
 			t.Errorf("fieldFor(%q, new=%v) = %q, want %q", c.ptr, c.isNew, got, c.want)
+		}
+	}
+	for _, c := range []struct{ ptr, missing, want string }{
+		{"/metadata", "owner", "owner"},
+		{"/spec/impact", "services", "services"},
+		{"/spec/impact/1/level", "after", "impact-after-2"},
+		{"/spec/impact", "nothing", ""},
+	} {
+		if got := fn.missingFieldFor(c.ptr, c.missing, false, rowOf); got != c.want {
+			t.Errorf("missingFieldFor(%q, %q) = %q, want %q", c.ptr, c.missing, got, c.want)
 		}
 	}
 	for in, want := range map[string]template.HTML{
