@@ -24,6 +24,8 @@ func (s *server) analysisArea() area {
 		funcs: template.FuncMap{
 			// whatifTier writes a service's tier, "—" when it has none.
 			"whatifTier": whatIfTier,
+			// whatifNum writes a count with thousands separators: 10,000.
+			"whatifNum": func(n int) string { return money(float64(n)) },
 		},
 	}
 }
@@ -50,7 +52,7 @@ type whatIfPage struct {
 	// otherwise the list is filled as the user types (/whatif/services).
 	ServiceNames []string
 	Lazy         bool
-	Services     int
+	Services     float64 // how many, for the search box's hint
 	Scenarios    []whatIfScenario
 	Scenario     string
 	For          string
@@ -177,7 +179,7 @@ func whatIfForm(m *model.Model, qs url.Values) *whatIfPage {
 	for _, v := range qs["fail"] {
 		picked[whatIfRef(v)] = true
 	}
-	pg := &whatIfPage{Scenario: qs.Get("scenario"), For: qs.Get("for"), Services: len(m.Services)}
+	pg := &whatIfPage{Scenario: qs.Get("scenario"), For: qs.Get("for"), Services: float64(len(m.Services))}
 	for _, st := range m.Sites {
 		ref := "site/" + st.Metadata.Name
 		c := whatIfChoice{Ref: ref, Name: st.Metadata.Name, Title: st.Metadata.Title, Checked: picked[ref], Note: st.Spec.Location}
