@@ -591,6 +591,11 @@ func (c *catalogPages) serviceList(q *request) error {
 	if err != nil {
 		return err
 	}
+	order, err := l.filter(q, "sort", "Sort by", []catalogListOption{{"tier", "tier, most critical first"},
+		{"rto", "RTO, tightest first"}, {"worst", "worst failure, longest first"}, {"findings", "most findings first"}})
+	if err != nil {
+		return err
+	}
 	var rows []*model.Service
 	for _, s := range x.services {
 		ref := "service/" + s.Metadata.Name
@@ -619,6 +624,9 @@ func (c *catalogPages) serviceList(q *request) error {
 			}
 		}
 		rows = append(rows, s)
+	}
+	if order != "" {
+		catalogSortServices(rows, order, x)
 	}
 	from, to, err := l.paginate(q, len(rows))
 	if err != nil {
@@ -670,6 +678,39 @@ func (c *catalogPages) serviceList(q *request) error {
 		}})
 	}
 	return l.show(q)
+}
+
+// catalogSortServices orders the services list; ties keep the order by name. Services
+// without the value sort last.
+func catalogSortServices(rows []*model.Service, order string, x *catalogIndex) {
+	const none = int64(1) << 62
+	key := func(s *model.Service) int64 {
+		switch order {
+		case "tier":
+			if s.Spec.Tier != nil {
+				return int64(*s.Spec.Tier)
+			}
+		case "rto":
+			if s.Spec.Targets.RTO != nil {
+				return s.Spec.Targets.RTO.Seconds()
+			}
+		case "worst":
+			if w := x.worst["service/"+s.Metadata.Name]; w != nil && w.Cause != nil {
+				if !w.Recoverable {
+					return -none
+				}
+				return -*w.UpSeconds
+			}
+		case "findings":
+			return -int64(len(x.findings["service/"+s.Metadata.Name]))
+		}
+		return none
+	}
+	keys := make(map[*model.Service]int64, len(rows))
+	for _, s := range rows {
+		keys[s] = key(s)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return keys[rows[i]] < keys[rows[j]] })
 }
 
 func (c *catalogPages) siteList(q *request) error {

@@ -34,6 +34,7 @@ func TestCatalogLists(t *testing.T) {
 		{"/services?managed=folder%3Ademo", []string{`data-ref="service/orders-db"`}, nil, 63},
 		{"/services?managed=perdura", []string{"No services match"}, nil, 0},
 		{"/services?misses=1", []string{`data-ref="service/checkout"`}, []string{`data-ref="service/dns"`}, -1},
+		{"/services?sort=worst&tier=0", []string{`data-ref="service/checkout"`}, nil, -1},
 		{"/services?needs=orders-db", []string{`data-ref="service/checkout"`, `data-ref="service/order-management"`}, nil, 2},
 		{"/services?findings=1", nil, nil, -1},
 		{"/sites", []string{`data-ref="site/dc-frankfurt"`, `data-ref="site/dc-amsterdam"`}, nil, -1},
@@ -66,13 +67,18 @@ func TestCatalogLists(t *testing.T) {
 			t.Errorf("GET %s: %d rows, want %d", c.path, n, c.wantCount)
 		}
 	}
+	// Sorted by the worst single failure, the service that is down longest comes first.
+	r0 := string(b.get("/services?sort=worst&tier=0").body)
+	if first := between(r0, `<tr data-ref="`, `"`); first != "service/checkout" && first != "service/orders-db" {
+		t.Errorf("sort=worst: the first row is %s, want a service down 5d", first)
+	}
 	// The filter form swaps only the results for htmx.
 	r := b.send("GET", "/services?q=orders", nil, map[string]string{"HX-Request": "true", "HX-Target": "catalog-results"})
 	if body := string(r.body); r.StatusCode != 200 || strings.Contains(body, "<html") || !strings.Contains(body, `id="catalog-results"`) {
 		t.Errorf("htmx GET /services: status %d, want the results fragment; body %.300s", r.StatusCode, body)
 	}
 	for _, bad := range []string{"/services?tier=9", "/services?site=nowhere", "/services?page=0", "/services?page=x", "/services?page=5",
-		"/services?misses=maybe", "/services?needs=nothing", "/providers?expires=soon", "/people?reach=pigeon", "/findings?severity=fatal"} {
+		"/services?misses=maybe", "/services?needs=nothing", "/services?sort=colour", "/providers?expires=soon", "/people?reach=pigeon", "/findings?severity=fatal"} {
 		r := b.get(bad)
 		if r.StatusCode != http.StatusBadRequest {
 			t.Errorf("GET %s: status %d, want 400", bad, r.StatusCode)
