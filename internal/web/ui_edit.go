@@ -87,6 +87,9 @@ type editPage struct {
 	Table     *tableView
 	// Errors are problems no field shows: about the whole object, or about other objects.
 	Errors []string
+	// Derived says what the values give, where the form can tell: a function's MTPD from
+	// its impact table and tolerance.
+	Derived string
 	// Summary lists every field's problems at the top, each linking to its field.
 	Summary   []summaryItem
 	HasErrors bool
@@ -436,11 +439,40 @@ func (q *request) showForm(status int, k editKind, name string, rev int64, v for
 		}
 	}
 	pg.HasErrors = len(errs) > 0
+	if k.route.kind == model.KindBusinessFunction {
+		pg.Derived = impactMTPD(v)
+	}
 	title := "Edit " + k.label + " " + name
 	if isNew {
 		title = "New " + k.label
 	}
 	return q.render(status, "edit-form", title, editSection(k), pg)
+}
+
+// impactMTPD says which MTPD a function form's impact table and tolerance give, as the
+// model computes it.
+func impactMTPD(v formValues) string {
+	f := &model.BusinessFunction{}
+	f.Spec.Tolerance = model.Level(v.one["tolerance"])
+	if f.Spec.Tolerance.Rank() < 0 {
+		return "Choose a tolerance: the MTPD is the first duration in the table at or above it."
+	}
+	for _, r := range v.rows {
+		d, err := model.ParseDuration(strings.TrimSpace(r["after"]))
+		if err != nil {
+			continue
+		}
+		f.Spec.Impact = append(f.Spec.Impact, model.ImpactStep{After: d, Level: model.Level(r["level"])})
+	}
+	d, ok := f.ImpactMTPD()
+	if !ok {
+		return fmt.Sprintf("No row reaches the tolerance (%s): the table gives no MTPD.", f.Spec.Tolerance)
+	}
+	msg := fmt.Sprintf("With this table and tolerance %s, the MTPD is %s.", f.Spec.Tolerance, d)
+	if s := strings.TrimSpace(v.one["mtpd"]); s != "" {
+		msg += " The MTPD stated above (" + s + ") takes precedence."
+	}
+	return msg
 }
 
 // listURL is the page listing a kind's objects: business functions are listed by the

@@ -102,6 +102,9 @@ func TestEditFunctionImpact(t *testing.T) {
 			t.Errorf("edit page lacks %s", want)
 		}
 	}
+	if got := between(page, `id="edit-derived">`, `</p>`); got != "With this table and tolerance major, the MTPD is 4h." {
+		t.Errorf("derived MTPD = %q", got)
+	}
 	form := formOf(t, page)
 	if got := form.Get("impact-after-1"); got != "2h" {
 		t.Fatalf("impact-after-1 = %q, want 2h (form %v)", got, form)
@@ -268,6 +271,12 @@ func TestEditManaged(t *testing.T) {
 	}
 	if _, err := e.srv.deps.Catalog.Get(context.Background(), model.KindPerson, "olivia-brandt"); err != nil {
 		t.Errorf("managed person gone: %v", err)
+	}
+	if r := b.get("/functions/no-such-function/edit"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("GET edit of a missing function: status %d, want 404", r.StatusCode)
+	}
+	if r := b.post("/functions/online-sales/edit", url.Values{"revision": {"three"}, "op": {"save"}}); r.StatusCode != http.StatusBadRequest {
+		t.Errorf("POST edit with a malformed revision: status %d, want 400", r.StatusCode)
 	}
 	// Viewers may not even open the form.
 	v := e.browse("viewer")
