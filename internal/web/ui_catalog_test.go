@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -227,25 +225,6 @@ func TestCatalogFindings(t *testing.T) {
 	r = b.get("/findings?kind=service&rule=rto-unmet")
 	if body := string(r.body); r.StatusCode != 200 || !strings.Contains(body, `data-ref="service/checkout" data-rule="rto-unmet"`) || strings.Contains(body, `data-rule="single-point-of-failure"`) {
 		t.Errorf("findings of one rule and kind: status %d; body %.300s", r.StatusCode, between(body, `id="findings-list"`, "</table>"))
-	}
-}
-
-// TestCatalogDump writes pages to /tmp for a look in a browser (CATALOG_DUMP=1).
-func TestCatalogDump(t *testing.T) {
-	if os.Getenv("CATALOG_DUMP") == "" {
-		t.Skip("CATALOG_DUMP not set")
-	}
-	e := newDemoEnv(t)
-	b := e.browse("editor")
-	css := b.get("/static/app.css")
-	os.WriteFile("/tmp/catdump/app.css", css.body, 0o644)
-	for name, p := range map[string]string{"services": "/services", "service": "/services/orders-db", "site": "/sites/dc-frankfurt",
-		"provider": "/providers/nimbus-cloud", "person": "/people/marta-keller", "team": "/teams/team-crisis",
-		"scenario": "/scenarios/site-loss-frankfurt", "history": "/functions/online-sales/history", "findings": "/findings",
-		"web": "/services/web-shop", "people": "/people", "providers": "/providers"} {
-		r := b.get(p)
-		s := regexp.MustCompile(`/static/app\.css\?v=[0-9a-f]+`).ReplaceAllString(string(r.body), "app.css")
-		os.WriteFile("/tmp/catdump/"+name+".html", []byte(s), 0o644)
 	}
 }
 
