@@ -77,8 +77,9 @@ type whatIfResults struct {
 	Failed   []string
 	Scenario *whatIfScenario
 	For      string
-	Query    string // the query string that produced it, for "show all" and the map
-	MapURL   string
+	// ShareURL is this what-if's short URL; AllRowsURL and AllPathsURL lift the caps.
+	ShareURL, AllRowsURL, AllPathsURL string
+	MapURL                            string
 
 	Down, Degraded                int
 	FunctionsHit, FunctionsMissed int
@@ -153,6 +154,16 @@ func (s *server) whatIf(q *request) error {
 	}
 	m := snap.Model
 	qs := q.r.URL.Query()
+	if clean, dropped := whatIfClean(qs); dropped && !q.htmx() {
+		// A plain form submit sends its empty fields too; answer with the short URL, the
+		// one worth bookmarking and sending.
+		to := "/whatif"
+		if clean != "" {
+			to += "?" + clean
+		}
+		http.Redirect(q.w, q.r, to, http.StatusSeeOther)
+		return nil
+	}
 	pg := whatIfForm(m, qs)
 	f, chosen, errs := whatIfFailure(m, qs)
 	pg.Errors = errs
@@ -172,6 +183,26 @@ func (s *server) whatIf(q *request) error {
 	}
 	return q.render(status, "whatif", "What-if", "whatif", pg)
 }
+
+// whatIfClean is the query without its empty values; dropped says whether it had any.
+func whatIfClean(qs url.Values) (string, bool) {
+	clean := url.Values{}
+	dropped := false
+	for k, vs := range qs {
+		for _, v := range vs {
+			if strings.TrimSpace(v) == "" {
+				dropped = true
+				continue
+			}
+			clean.Add(k, v)
+		}
+	}
+	return whatIfEncode(clean), dropped
+}
+
+// whatIfEncode writes a query with its slashes as they are (fail=site/dc-frankfurt), which
+// is valid in a query and reads better in a URL someone sends.
+func whatIfEncode(v url.Values) string { return strings.ReplaceAll(v.Encode(), "%2F", "/") }
 
 // whatIfForm fills the form from the model and the query.
 func whatIfForm(m *model.Model, qs url.Values) *whatIfPage {
@@ -329,12 +360,15 @@ func whatIfResultsOf(m *model.Model, im *analysis.Impact, qs url.Values) *whatIf
 			share.Add("fail", ref)
 		}
 	}
-	r.Query = share.Encode()
+	query := whatIfEncode(share)
+	r.ShareURL = "/whatif?" + query
+	r.AllRowsURL = r.ShareURL + "&all=1#impacted"
+	r.AllPathsURL = r.ShareURL + "&paths=all#whatif-misses"
 	mapq := url.Values{}
 	for _, ref := range im.Failed {
 		mapq.Add("fail", ref)
 	}
-	r.MapURL = "/map?" + mapq.Encode()
+	r.MapURL = "/map?" + whatIfEncode(mapq)
 
 	rows := make([]whatIfRow, 0, len(im.Services))
 	for _, o := range im.Services {

@@ -48,7 +48,7 @@ func TestWhatIfPage(t *testing.T) {
 			t.Error("the failed site is not ticked in the form")
 		}
 		for _, want := range []string{`<table id="impacted"`, `<canvas id="whatif-chart" role="img" aria-label="`,
-			`<script type="application/json" id="whatif-chart-data">`, `href="/map?fail=site%2Fdc-frankfurt"`,
+			`<script type="application/json" id="whatif-chart-data">`, `href="/map?fail=site/dc-frankfurt"`, `href="/whatif?fail=site/dc-frankfurt"`,
 			`id="whatif-functions"`, `id="whatif-misses"`, `js/whatif.js`, `vendor/chart.umd.min.js`} {
 			if !strings.Contains(body, want) {
 				t.Errorf("site loss page lacks %s", want)
@@ -115,7 +115,15 @@ func TestWhatIfPage(t *testing.T) {
 	})
 
 	t.Run("a service by bare name", func(t *testing.T) {
-		r := b.get("/whatif?fail=orders-db&fail=")
+		// A plain form submit sends the empty fields too: it is sent to the short URL.
+		r := b.get("/whatif?fail=orders-db&fail=&scenario=&for=")
+		if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || loc != "/whatif?fail=orders-db" {
+			t.Errorf("form with empty fields: status %d Location %q, want 303 to /whatif?fail=orders-db", r.StatusCode, loc)
+		}
+		if r := b.get("/whatif?fail=&scenario="); r.Header.Get("Location") != "/whatif" {
+			t.Errorf("empty form: Location %q, want /whatif", r.Header.Get("Location"))
+		}
+		r = b.get("/whatif?fail=orders-db")
 		if r.StatusCode != http.StatusOK || !strings.Contains(string(r.body), `data-ref="service/orders-db"`) {
 			t.Errorf("bare service name: status %d", r.StatusCode)
 		}
