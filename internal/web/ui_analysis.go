@@ -14,7 +14,8 @@ import (
 	"github.com/perdura/perdura/internal/model"
 )
 
-// analysisArea is the business impact analysis and what-if pages.
+// analysisArea is the what-if page: choose what fails, see what goes down, when each is back
+// against its target, and why. (The business impact analysis pages are in ui_bia.go.)
 func (s *server) analysisArea() area {
 	return area{
 		pages: []page{
@@ -22,23 +23,21 @@ func (s *server) analysisArea() area {
 			{method: http.MethodGet, path: "/whatif/services", perm: auth.PermRead, sample: "/whatif/services?fail=pay", handle: s.whatIfServices},
 		},
 		funcs: template.FuncMap{
-			// whatifTier writes a service's tier, "—" when it has none.
-			"whatifTier": whatIfTier,
 			// whatifNum writes a count with thousands separators: 10,000.
 			"whatifNum": func(n int) string { return money(float64(n)) },
 		},
 	}
 }
 
-// What-if limits: what one page shows of a very large failure. The full list is one click
-// away (?all=1); the chart stays readable at a few dozen bars.
+// What-if limits: what one page shows of a very large failure. The full lists are one click
+// away (?all=1, ?paths=all); the chart stays readable at a few dozen bars.
 const (
-	whatIfRowCap     = 500 // impacted services shown before "show all"
-	whatIfPathCap    = 100 // critical paths of misses shown before "show all"
-	whatIfChartBars  = 40  // bars in the timeline chart: the longest outages
-	whatIfInlineList = 1000
-	whatIfMaxFails   = 500 // failed objects one request may name
-	whatIfSuggest    = 30  // service names one search answers
+	whatIfRowCap     = 500  // impacted services shown before "show all"
+	whatIfPathCap    = 100  // critical paths of misses shown before "show all"
+	whatIfChartBars  = 40   // bars in the timeline chart: the longest outages
+	whatIfInlineList = 1000 // services whose names come with the page; above, the search fetches them
+	whatIfMaxFails   = 500  // failed objects one request may name
+	whatIfSuggest    = 30   // service names one search answers
 )
 
 // whatIfPage is the data of the what-if page: the form and, once something is chosen, its
@@ -63,10 +62,11 @@ type whatIfPage struct {
 
 // whatIfChoice is one checkbox of the form.
 type whatIfChoice struct {
-	Ref, Name, Title, Note string
-	Checked                bool
+	Ref, Name, Title string
+	Checked          bool
 }
 
+// whatIfScenario is a scenario as the form describes it.
 type whatIfScenario struct {
 	Name, Title, Description, Duration string
 	Fails                              []string
@@ -131,14 +131,6 @@ type whatIfChart struct {
 	Status []string `json:"status"` // meets, misses, none (no target), never (not back)
 	// Horizon is where the axis ends: a little past the latest up time or RTO drawn.
 	Horizon int64 `json:"horizon"`
-}
-
-// whatIfTier writes a service's tier, "—" when it has none.
-func whatIfTier(t *int) string {
-	if t == nil {
-		return "—"
-	}
-	return fmt.Sprint(*t)
 }
 
 // whatIf is GET /whatif: the form, and with ?fail=... or ?scenario=... what that failure
@@ -213,12 +205,12 @@ func whatIfForm(m *model.Model, qs url.Values) *whatIfPage {
 	pg := &whatIfPage{Scenario: qs.Get("scenario"), For: qs.Get("for"), Services: float64(len(m.Services))}
 	for _, st := range m.Sites {
 		ref := "site/" + st.Metadata.Name
-		c := whatIfChoice{Ref: ref, Name: st.Metadata.Name, Title: st.Metadata.Title, Checked: picked[ref], Note: st.Spec.Location}
+		c := whatIfChoice{Ref: ref, Name: st.Metadata.Name, Title: st.Metadata.Title, Checked: picked[ref]}
 		pg.Sites = append(pg.Sites, c)
 	}
 	for _, p := range m.Providers {
 		ref := "provider/" + p.Metadata.Name
-		pg.Providers = append(pg.Providers, whatIfChoice{Ref: ref, Name: p.Metadata.Name, Title: p.Metadata.Title, Checked: picked[ref], Note: p.Spec.Type})
+		pg.Providers = append(pg.Providers, whatIfChoice{Ref: ref, Name: p.Metadata.Name, Title: p.Metadata.Title, Checked: picked[ref]})
 	}
 	seen := map[string]bool{}
 	for _, v := range qs["fail"] {
