@@ -210,3 +210,17 @@ func TestAuditPage(t *testing.T) {
 		t.Errorf("GET /audit as viewer: status %d (want 403, with the navigation but no link to the trail)", r.StatusCode)
 	}
 }
+
+// TestNewLinks offers "New ..." on the lists to roles that may edit, and only to them.
+func TestNewLinks(t *testing.T) {
+	e := newDemoEnv(t)
+	ed, v := e.browse("editor"), e.browse("viewer")
+	for _, path := range []string{"/services", "/people", "/bia"} {
+		if r := ed.get(path); !strings.Contains(string(r.body), `id="new-object"`) {
+			t.Errorf("GET %s as editor: no New link (status %d)", path, r.StatusCode)
+		}
+		if r := v.get(path); r.StatusCode != 200 || strings.Contains(string(r.body), `id="new-object"`) {
+			t.Errorf("GET %s as viewer: status %d, or a New link shown", path, r.StatusCode)
+		}
+	}
+}
