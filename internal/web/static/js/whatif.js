@@ -181,15 +181,18 @@
     });
   });
 
-  // After new results arrive, keyboard and screen reader users land on their heading.
-  document.addEventListener("htmx:afterSettle", function (e) {
-    draw(document);
+  // After new results arrive, keyboard and screen reader users land on their heading, unless
+  // they have already moved on to typing somewhere.
+  document.addEventListener("htmx:afterSwap", function (e) {
     var t = e.detail.target;
-    if (t && t.id === "whatif-results") {
-      var h = document.getElementById("whatif-results-h");
-      if (h && h.tabIndex === -1) h.focus({ preventScroll: true });
-    }
+    if (!t || t.id !== "whatif-results") return;
+    var a = document.activeElement;
+    if (a && (a.tagName === "INPUT" && a.type !== "checkbox" || a.tagName === "SELECT" || a.tagName === "TEXTAREA")) return;
+    var h = document.getElementById("whatif-results-h");
+    if (h && h.tabIndex === -1) h.focus({ preventScroll: true });
   });
+
+  document.addEventListener("htmx:afterSettle", function () { draw(document); });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { draw(document); });
   } else {
