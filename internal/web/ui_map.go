@@ -1239,10 +1239,27 @@ func (s *server) mapPage(q *request) error {
 			label[n.ID] = n.Label + " (" + mapRefName(n.For) + ")"
 		}
 	}
-	rows := map[string]int{}
+	// A service's redundancy groups follow its row, so the table reads service, its groups,
+	// the next service.
+	groupsOf := map[string][]mapNode{}
 	for _, n := range v.Nodes {
+		if n.Kind == "group" {
+			groupsOf[n.For] = append(groupsOf[n.For], n)
+		}
+	}
+	rows := map[string]int{}
+	add := func(n mapNode) {
 		rows[n.ID] = len(d.Rows)
 		d.Rows = append(d.Rows, mapRow{Node: n})
+	}
+	for _, n := range v.Nodes {
+		if n.Kind == "group" {
+			continue
+		}
+		add(n)
+		for _, gn := range groupsOf[n.ID] {
+			add(gn)
+		}
 	}
 	for _, e := range v.Edges {
 		e.label = label[e.Target]
@@ -1304,6 +1321,30 @@ func mapPlural(n int, one, many string) string {
 
 // Label is the edge's target as the table shows it.
 func (e mapEdge) Label() string { return e.label }
+
+// Word is the edge's kind as the table shows it.
+func (e mapEdge) Word() string {
+	switch e.Kind {
+	case mapEdgeHard:
+		return "hard"
+	case mapEdgeSoft:
+		return "soft: degraded without it"
+	case mapEdgeRunsAt:
+		return "runs at"
+	case mapEdgeProvider:
+		return "provider"
+	case mapEdgeFunction:
+		return "service of the function"
+	case mapEdgeMember:
+		return "member"
+	case mapEdgeAggregate:
+		if e.Outside {
+			return fmt.Sprintf("%d %s, outside", e.Count, mapPlural(e.Count, "link", "links"))
+		}
+		return fmt.Sprintf("%d %s", e.Count, mapPlural(e.Count, "link", "links"))
+	}
+	return e.Kind
+}
 
 // mapOr joins refs as a person lists alternatives: "a, b or c".
 func mapOr(refs []string) string {

@@ -124,8 +124,15 @@
     if (d.focusUrl && !d.focus) link(ul, d.focusUrl, "Focus the map here");
     if (d.drill) link(ul, d.drill, "Open this cluster");
     if (d["for"]) link(ul, "/services/" + encodeURIComponent(d["for"].split("/")[1]), "Open " + d["for"]);
-    var needs = node.outgoers("node").map(function (n) { return n.data("label"); });
-    var needed = node.incomers("node").map(function (n) { return n.data("label"); });
+    // A group is named with its members: "any of 2 (orders-db-primary, orders-db-replica)".
+    function name(n) {
+      if (n.data("kind") !== "group") return n.data("label").replace(/\n/g, " ");
+      return n.data("label") + " (" + n.outgoers("node").map(function (m) { return m.data("label"); }).join(", ") + ")";
+    }
+    var needs = node.outgoers("node").map(name);
+    var needed = node.incomers("node").map(function (n) {
+      return n.data("kind") === "group" ? n.data("for").split("/")[1] + " via " + n.data("label") : name(n);
+    });
     if (needs.length) add(panel, "p", "Needs: " + needs.slice(0, 12).join(", ") + (needs.length > 12 ? ", …" : ""));
     if (needed.length) add(panel, "p", "Needed by: " + needed.slice(0, 12).join(", ") + (needed.length > 12 ? ", …" : ""));
   }
@@ -143,6 +150,8 @@
 
   function draw(data) {
     if (data.meta && data.meta.rankDir) rank = data.meta.rankDir;
+    // On a narrow screen a map reads better downwards, unless the user chose.
+    if (el.dataset.rankAuto === "true" && el.clientWidth < 600) rank = "TB";
     var nodes = data.elements.nodes || [], edges = data.elements.edges || [];
     if (nodes.length === 0) {
       message("Nothing matches this selection. Widen the filters or choose another focus.");
