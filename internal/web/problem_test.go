@@ -111,13 +111,22 @@ func TestUnknownRoutesAnswerProblems(t *testing.T) {
 	}{
 		{"GET", "/api/v1/nothing", 404},
 		{"DELETE", "/api/v1/login", 405},
-		{"GET", "/", 404},
+		{"GET", "/no-such-page", 404},
 	} {
 		r := e.anonymous().do(tt.method, tt.path, nil, nil)
 		if r.StatusCode != tt.status {
 			t.Errorf("%s %s: status %d, want %d", tt.method, tt.path, r.StatusCode, tt.status)
 		}
 		r.problem(t)
+	}
+	// A browser asking for a page that does not exist gets a page saying so.
+	r := e.visitor().get("/no-such-page")
+	if r.StatusCode != 404 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || !strings.Contains(string(r.body), "There is no such page") {
+		t.Errorf("GET /no-such-page from a browser: status %d, Content-Type %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	// The API stays JSON even for a browser.
+	if r := e.visitor().get("/api/v1/nothing"); r.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("GET /api/v1/nothing from a browser: Content-Type %q", r.Header.Get("Content-Type"))
 	}
 }
 
