@@ -16,8 +16,15 @@ import (
 // estate and the drill-in. docs/benchmarks.md has the figures.
 //
 //	go test ./internal/web -run '^$' -bench BenchmarkMapData2k -benchtime 50x
-func BenchmarkMapData2k(b *testing.B) {
-	e, m := newSynthEnv(b, 2000)
+func BenchmarkMapData2k(b *testing.B) { benchMapData(b, 2000) }
+
+// BenchmarkMapData10k is BenchmarkMapData2k for 10,000 services: how the map scales.
+//
+//	go test ./internal/web -run '^$' -bench BenchmarkMapData10k -benchtime 10x
+func BenchmarkMapData10k(b *testing.B) { benchMapData(b, 10000) }
+
+func benchMapData(b *testing.B, services int) {
+	e, m := newSynthEnv(b, services)
 	secret := e.tokens[auth.RoleViewer]
 	drill := url.Values{"in": {"site:" + m.Sites[0].Metadata.Name, "team:" + m.Teams[0].Metadata.Name}}.Encode()
 	for _, c := range []struct{ name, path string }{
