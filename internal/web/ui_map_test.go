@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -181,6 +182,32 @@ func TestMapDataFailure(t *testing.T) {
 	}
 }
 
+// TestMapDataNewGeneration: the map's graph is kept per model generation; a change to the
+// model shows on the next map.
+func TestMapDataNewGeneration(t *testing.T) {
+	e := newDemoEnv(t)
+	b := e.browse("viewer")
+	if a := getMapData(t, b, "/map/data"); a.node("service/order-export") != nil {
+		t.Fatal("service/order-export before it is stored")
+	}
+	doc := []byte(`{"apiVersion": "perdura/v1", "kind": "Service", "metadata": {"name": "order-export", "owner": "team-data"},
+		"spec": {"tier": 3, "runsAt": {"sites": ["cloud-eu-west"]}, "dependsOn": [{"service": "orders-db", "impact": "degraded"}]}}`)
+	if _, err := e.srv.deps.Catalog.Put(context.Background(), catalog.Actor{User: "test", Door: catalog.DoorAPI}, doc, nil); err != nil {
+		t.Fatal(err)
+	}
+	a := getMapData(t, b, "/map/data?focus=service/order-export&depth=1")
+	if n := a.node("service/order-export"); n == nil || n.Tier == nil || *n.Tier != 3 {
+		t.Fatalf("service/order-export = %+v after it is stored", n)
+	}
+	soft := false
+	for _, ed := range a.Elements.Edges {
+		soft = soft || ed.Data.Source == "service/order-export" && ed.Data.Target == "service/orders-db" && ed.Data.Kind == mapEdgeSoft
+	}
+	if !soft {
+		t.Error("no soft link from order-export to orders-db")
+	}
+}
+
 func TestMapDataFilters(t *testing.T) {
 	e := newDemoEnv(t)
 	b := e.browse("viewer")
@@ -281,6 +308,11 @@ func TestMapData2k(t *testing.T) {
 	// The page of a drill-in renders too, with the table of what is drawn.
 	if r := b.get(path); r.StatusCode != http.StatusOK || !strings.Contains(string(r.body), `id="map-table"`) {
 		t.Fatalf("GET %s: status %d", path, r.StatusCode)
+	}
+	// The whole estate's page says that it is grouped, and why.
+	r := b.get("/map")
+	if body := string(r.body); !strings.Contains(body, `id="map-notice"`) || !strings.Contains(body, "grouped by site") {
+		t.Errorf("GET /map of 2,000 services: no notice that it is grouped: %.300s", between(body, `class="map-status"`, "</div>"))
 	}
 	// The most needed service, everything that needs it: clustered, focus kept apart.
 	hub := "service/" + largestHub(m)
