@@ -1233,6 +1233,7 @@ type mapPageData struct {
 	DataURL   string
 	Label     string // the graph's text alternative
 	ClearURL  string
+	UpURL     string // the drill-in one step up; "" when not drilled in
 	Tiers     []int
 }
 
@@ -1255,6 +1256,11 @@ func (s *server) mapPage(q *request, c *mapCache) error {
 	}
 	m := snap.Model
 	d := mapPageData{View: v, Q: mq, DataURL: "/map/data", ClearURL: "/map", Tiers: []int{0, 1, 2, 3, 4}}
+	if len(mq.In) > 0 {
+		up := mq
+		up.In = mq.In[:len(mq.In)-1]
+		d.UpURL = up.url()
+	}
 	if e := mq.values().Encode(); e != "" {
 		d.DataURL += "?" + e
 	}

@@ -306,7 +306,7 @@ func TestMapData2k(t *testing.T) {
 		t.Errorf("%s: no outside clusters", path)
 	}
 	// The page of a drill-in renders too, with the table of what is drawn.
-	if r := b.get(path); r.StatusCode != http.StatusOK || !strings.Contains(string(r.body), `id="map-table"`) {
+	if r := b.get(path); r.StatusCode != http.StatusOK || !strings.Contains(string(r.body), `id="map-table"`) || !strings.Contains(string(r.body), `id="map-up"`) {
 		t.Fatalf("GET %s: status %d", path, r.StatusCode)
 	}
 	// The whole estate's page says that it is grouped, and why.
