@@ -39,7 +39,7 @@
       "width": 26, "height": 26, "background-color": "#ffffff", "border-width": 2, "border-color": "#57606a",
       "label": "data(label)", "font-size": 10, "color": "#1b1f24", "text-valign": "bottom", "text-margin-y": 3,
       "text-background-color": "#ffffff", "text-background-opacity": 0.85, "text-background-padding": 1,
-      "text-wrap": "ellipsis", "text-max-width": 140 } },
+      "text-wrap": "ellipsis", "text-max-width": 140, "min-zoomed-font-size": 5 } },
     { selector: "node[kind = 'service']", style: { "shape": "round-rectangle", "width": 34, "height": 22 } },
     { selector: "node[kind = 'function']", style: { "shape": "hexagon", "width": 38, "height": 30, "background-color": "#0b5cad", "border-color": "#0b3c73" } },
     { selector: "node[kind = 'site']", style: { "shape": "round-triangle", "width": 32, "height": 28, "background-color": "#5b3e96", "border-color": "#3b2766" } },
@@ -55,7 +55,7 @@
   });
   style = style.concat([
     { selector: "node[?spof]", style: { "border-width": 4, "border-color": "#1b1f24" } },
-    { selector: "node[warn]", style: { "border-color": "#b42318", "border-style": "double", "border-width": 6, "background-color": "#fff3cd" } },
+    { selector: "node[warn][kind != 'cluster']", style: { "border-color": "#b42318", "border-style": "double", "border-width": 6, "background-color": "#fff3cd" } },
     // With a failure overlay the fill tells the state, not the tier.
     { selector: "node.overlay", style: { "background-color": "#eef1f4", "border-color": "#8c959f", "border-width": 2 } },
     { selector: "node.overlay[state = 'degraded']", style: { "background-color": "#f0b429", "border-color": "#8a5300", "border-style": "dashed", "border-width": 3 } },
@@ -144,7 +144,17 @@
     var l = cy.layout({ name: typeof cytoscapeDagre !== "undefined" ? "dagre" : "breadthfirst",
       rankDir: rank, nodeSep: 18, rankSep: 70, edgeSep: 8,
       fit: true, padding: 24, animate: false, directed: true });
-    l.one("layoutstop", function () { done(cy.nodes().length); });
+    l.one("layoutstop", function () {
+      // Fit the frame to the drawing: a wide, flat map should not sit in a tall empty box.
+      var bb = cy.elements().boundingBox();
+      if (bb.w > 0) {
+        var h = Math.max(360, Math.min(window.innerHeight * 0.75, el.clientWidth * bb.h / bb.w + 60));
+        el.style.height = Math.round(h) + "px";
+        cy.resize();
+        cy.fit(undefined, 24);
+      }
+      done(cy.nodes().length);
+    });
     l.run();
   }
 
