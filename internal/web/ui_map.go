@@ -547,7 +547,12 @@ func buildMap(c *mapCache, snap *catalog.Snapshot, q mapQuery) (*mapView, error)
 }
 
 func (g *mapGraph) view(ag *analysis.Graph, q mapQuery) (*mapView, error) {
-	v := &mapView{Query: q, Max: mapMaxNodes, state: make([]string, len(g.nodes)), focus: -1}
+	return g.viewMax(ag, q, mapMaxNodes)
+}
+
+// viewMax is view with max nodes drawn at most: tests try the clustering on a small estate.
+func (g *mapGraph) viewMax(ag *analysis.Graph, q mapQuery, max int) (*mapView, error) {
+	v := &mapView{Query: q, Max: max, state: make([]string, len(g.nodes)), focus: -1}
 	if len(q.Fail) > 0 && ag != nil {
 		var f analysis.Failure
 		for _, r := range q.Fail {
@@ -598,7 +603,7 @@ func (g *mapGraph) view(ag *analysis.Graph, q mapQuery) (*mapView, error) {
 		}
 		sel = append(sel, i)
 	}
-	if len(sel) <= mapMaxNodes {
+	if len(sel) <= v.Max {
 		for _, i := range sel {
 			v.Nodes = append(v.Nodes, g.emit(v, i))
 		}
@@ -974,7 +979,7 @@ func (g *mapGraph) cluster(v *mapView, q mapQuery, keep []bool, sel []int, focus
 	}
 	v.Clustered = mode
 	v.Notice = fmt.Sprintf("This selection has %d objects, more than the %d a map can lay out quickly, so it is grouped by %s: each box is a cluster, with the number of objects in it. Open a cluster to see its members, or narrow the selection with a focus or filters.",
-		v.Selected, mapMaxNodes, clusterModeName(mode))
+		v.Selected, v.Max, clusterModeName(mode))
 	of := make([]string, len(g.nodes)) // node → cluster id
 	byID := map[string]*mapNode{}
 	var order []string
@@ -1021,7 +1026,7 @@ func (g *mapGraph) cluster(v *mapView, q mapQuery, keep []bool, sel []int, focus
 	if focus >= 0 {
 		v.Nodes = append(v.Nodes, g.emit(v, focus))
 	}
-	limit := mapMaxNodes - len(v.Nodes) - 1
+	limit := v.Max - len(v.Nodes) - 1
 	other := ""
 	for n, id := range order {
 		if n >= limit {
@@ -1114,7 +1119,7 @@ func (g *mapGraph) truncate(v *mapView, keep []bool, sel []int, focus int) {
 		return deg[idx[a]] > deg[idx[b]]
 	})
 	shown := make([]bool, len(g.nodes))
-	for _, i := range idx[:mapMaxNodes] {
+	for _, i := range idx[:v.Max] {
 		shown[i] = true
 	}
 	for _, i := range sel {
@@ -1132,7 +1137,7 @@ func (g *mapGraph) truncate(v *mapView, keep []bool, sel []int, focus int) {
 			}
 		}
 	}
-	v.Notice = fmt.Sprintf("This selection has %d objects and cannot be grouped further, so the map shows the %d best connected. Narrow it with a focus or filters to see the rest.", v.Selected, mapMaxNodes)
+	v.Notice = fmt.Sprintf("This selection has %d objects and cannot be grouped further, so the map shows the %d best connected. Narrow it with a focus or filters to see the rest.", v.Selected, v.Max)
 }
 
 // RankDir is the layout's direction: the query's, or left to right for a small map (it

@@ -324,3 +324,65 @@ func TestMapData2k(t *testing.T) {
 		t.Errorf("around %s: the focus is not a node of its own (meta %+v)", hub, a.Meta)
 	}
 }
+
+// TestMapClusterSmall runs the clustering on the demo with a small limit: grouped by each
+// mode, drilled in through every mode, and, when no mode is left, cut to the best connected.
+func TestMapClusterSmall(t *testing.T) {
+	e := newDemoEnv(t)
+	snap, err := e.srv.deps.Catalog.Snapshot(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := buildMapGraph(snap.Model, snap.Estate)
+	base, err := parseMapQuery(url.Values{}, snap.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const max = 12
+	for _, mode := range mapClusterModes {
+		q := base
+		q.Cluster = mode
+		v, err := g.viewMax(snap.Graph, q, max)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for _, n := range v.Nodes {
+			if n.Kind != "cluster" {
+				t.Errorf("cluster=%s: node %s is not a cluster", mode, n.ID)
+			}
+			total += n.Count
+		}
+		if v.Clustered != mode || len(v.Nodes) > max || total != v.Selected || v.Notice == "" {
+			t.Errorf("cluster=%s: clustered %q, %d nodes, %d objects in clusters of %d selected", mode, v.Clustered, len(v.Nodes), total, v.Selected)
+		}
+	}
+	// Every mode drilled through: what is left (orders-db-primary's cluster in each mode:
+	// untiered databases of team-data at Frankfurt) is cut to the best connected, with a
+	// notice.
+	q := base
+	i := g.index["service/orders-db-primary"]
+	for _, mode := range mapClusterModes {
+		q.In = append(q.In, mode+":"+g.clusterKey(i, mode))
+	}
+	v, err := g.viewMax(snap.Graph, q, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Selected <= 1 {
+		t.Fatalf("in=%v selects %d objects: too few to test", q.In, v.Selected)
+	}
+	if !v.Truncated || len(v.Nodes) != 1 || !strings.Contains(v.Notice, "best connected") {
+		t.Errorf("all modes used: %d of %d shown, truncated %v, notice %q", len(v.Nodes), v.Selected, v.Truncated, v.Notice)
+	}
+	// A focus with a large neighbourhood keeps the focus as a node of its own.
+	q = base
+	q.Focus, q.Depth, q.Dir = "site/dc-frankfurt", 10, "needed-by"
+	v, err = g.viewMax(snap.Graph, q, max)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Clustered == "" || len(v.Nodes) > max || v.Nodes[0].ID != "site/dc-frankfurt" || !v.Nodes[0].Focus {
+		t.Errorf("focus dc-frankfurt: clustered %q, %d nodes, first %+v", v.Clustered, len(v.Nodes), v.Nodes[0])
+	}
+}
