@@ -188,6 +188,26 @@
     cy.on("mouseover", "node", function () { el.style.cursor = "pointer"; });
     cy.on("mouseout", "node", function () { el.style.cursor = ""; });
     layout();
+    // Keyboard users reach any node through the list: choosing one selects it, centres the
+    // drawing on it and shows it in the panel.
+    var pick = document.getElementById("map-pick");
+    if (pick) {
+      cy.nodes().sort(function (a, b) { return a.data("label").localeCompare(b.data("label")); }).forEach(function (n) {
+        var o = document.createElement("option");
+        o.value = n.id();
+        o.textContent = n.data("kind") === "group" ? n.data("label") + " (" + n.data("for").split("/")[1] + ")" : n.data("label").replace(/\n/g, " ") + " (" + n.data("kind") + ")";
+        pick.appendChild(o);
+      });
+      pick.disabled = false;
+      pick.addEventListener("change", function () {
+        var n = cy.getElementById(pick.value);
+        if (!n || !n.length) return;
+        cy.nodes().unselect();
+        n.select();
+        cy.animate({ center: { eles: n }, zoom: Math.max(cy.zoom(), 1) }, { duration: 200 });
+        show(n);
+      });
+    }
     if (data.meta && data.meta.focus) {
       var f = cy.getElementById(data.meta.focus);
       if (f && f.length) { f.select(); show(f); }
