@@ -58,6 +58,7 @@ func (s *server) areas() []area {
 		s.planArea(),
 		s.editArea(),
 		s.auditArea(),
+		s.usersArea(),
 	}
 }
 

@@ -1,0 +1,359 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// signIn signs a user in through the login form with a password, as browse does for the
+// test users.
+func (e *env) signIn(name, pw string) (*browser, response) {
+	e.t.Helper()
+	b := e.visitor()
+	r := b.get("/login")
+	tok := between(string(r.body), `name="token" value="`, `"`)
+	r = b.post("/login", url.Values{"token": {tok}, "user": {name}, "password": {pw}, "next": {"/account"}})
+	if r.StatusCode == http.StatusSeeOther {
+		var m Me
+		b.get("/api/v1/me").json(e.t, &m)
+		b.csrf = m.CSRF
+	}
+	return b, r
+}
+
+func usersMain(r response) string { return between(string(r.body), "<main", "</main>") }
+
+// TestUsersCreateAndSignIn: an admin adds a user through the page (typed password and a
+// generated one), both sign in, the list and its filter show them, and no password reaches
+// the log.
+func TestUsersCreateAndSignIn(t *testing.T) {
+	var logs logBuffer
+	e := newDemoEnv(t, func(d *Deps) { d.Logger = logs.logger() })
+	a := e.browse("admin")
+
+	r := a.get("/admin/users")
+	if r.StatusCode != 200 || !strings.Contains(usersMain(r), `href="/admin/users/auditor"`) || !strings.Contains(string(r.body), `href="/admin/users" aria-current="page"`) {
+		t.Fatalf("GET /admin/users: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	r = a.post("/admin/users", url.Values{"name": {"j.doe"}, "displayName": {"Jane Doe"}, "role": {"editor"}, "password": {"correct horse battery"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/users/j.doe?done=created" {
+		t.Fatalf("create j.doe: status %d Location %q; %.800s", r.StatusCode, r.Header.Get("Location"), usersMain(r))
+	}
+	r = a.get("/admin/users/j.doe?done=created")
+	if r.StatusCode != 200 || !strings.Contains(usersMain(r), "Jane Doe") || !strings.Contains(usersMain(r), "The user was created") {
+		t.Errorf("GET /admin/users/j.doe: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	j, r := e.signIn("j.doe", "correct horse battery")
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in as j.doe: status %d", r.StatusCode)
+	}
+	r = j.get("/account")
+	if r.StatusCode != 200 || !strings.Contains(usersMain(r), "<code>j.doe</code>") || !strings.Contains(usersMain(r), "Jane Doe") {
+		t.Errorf("GET /account as j.doe: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	if !strings.Contains(string(r.body), `href="/account"`) || strings.Contains(string(r.body), `href="/admin/users"`) {
+		t.Errorf("an editor's header should link the account and not the users page")
+	}
+	if r := j.get("/admin/users"); r.StatusCode != 403 {
+		t.Errorf("GET /admin/users as editor j.doe: status %d, want 403", r.StatusCode)
+	}
+
+	// A generated password is shown once, on the answer itself.
+	r = a.post("/admin/users", url.Values{"name": {"gen"}, "role": {"viewer"}})
+	if r.StatusCode != http.StatusCreated {
+		t.Fatalf("create gen: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	pw := between(string(r.body), `id="new-password-value" class="mono" type="text" readonly value="`, `"`)
+	if len(pw) != 20 || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("generated password %q, Cache-Control %q", pw, r.Header.Get("Cache-Control"))
+	}
+	if _, r := e.signIn("gen", pw); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign in with the generated password: status %d", r.StatusCode)
+	}
+	if r := a.get("/admin/users/gen"); strings.Contains(string(r.body), pw) {
+		t.Errorf("the generated password is shown again")
+	}
+
+	r = a.get("/admin/users?role=editor")
+	if !strings.Contains(usersMain(r), `href="/admin/users/j.doe"`) || strings.Contains(usersMain(r), `href="/admin/users/gen"`) {
+		t.Errorf("role filter: %.1000s", usersMain(r))
+	}
+	if r := a.get("/admin/users?role=king"); r.StatusCode != 400 {
+		t.Errorf("GET /admin/users?role=king: status %d, want 400", r.StatusCode)
+	}
+
+	// Refusals next to the field.
+	for _, c := range []struct {
+		form   url.Values
+		status int
+		field  string
+		want   string
+	}{
+		{url.Values{"name": {"j.doe"}, "role": {"viewer"}, "password": {"another long password"}}, 409, "new-name-err", "exists already"},
+		{url.Values{"name": {"Bad Name"}, "role": {"viewer"}}, 422, "new-name-err", "lower case"},
+		{url.Values{"name": {"ok"}, "role": {"king"}}, 422, "new-role-err", "Choose one"},
+		{url.Values{"name": {"ok"}, "role": {"viewer"}, "password": {"short"}}, 422, "new-password-err", "12 characters"},
+		{url.Values{}, 422, "new-name-err", "Enter a user name"},
+	} {
+		r := a.post("/admin/users", c.form)
+		msg := between(string(r.body), `id="`+c.field+`">`, "</p>")
+		if r.StatusCode != c.status || !strings.Contains(msg, c.want) {
+			t.Errorf("create %v: status %d, %s %q; want %d %q", c.form, r.StatusCode, c.field, msg, c.status, c.want)
+		}
+	}
+	if r := a.get("/admin/users/nobody"); r.StatusCode != 404 {
+		t.Errorf("GET /admin/users/nobody: status %d, want 404", r.StatusCode)
+	}
+
+	for _, secret := range []string{"correct horse battery", pw, "another long password"} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds a password %q", secret)
+		}
+	}
+}
+
+// TestUsersRoleDisableDelete: an admin changes a user's role (it applies to the next
+// request), disables them (their session stops working), and the last admin cannot be
+// demoted, disabled or deleted.
+func TestUsersRoleDisableDelete(t *testing.T) {
+	e := newDemoEnv(t)
+	a := e.browse("admin")
+	v := e.browse("viewer")
+	if r := v.get("/admin/users"); r.StatusCode != 403 {
+		t.Errorf("GET /admin/users as viewer: status %d, want 403", r.StatusCode)
+	}
+	if r := v.post("/admin/users/viewer", url.Values{"form": {"profile"}, "role": {"admin"}, "status": {"enabled"}}); r.StatusCode != 403 {
+		t.Errorf("a viewer making themselves admin: status %d, want 403", r.StatusCode)
+	}
+
+	r := a.post("/admin/users/viewer", url.Values{"form": {"profile"}, "displayName": {"Vera Viewer"}, "role": {"editor"}, "status": {"enabled"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("make viewer an editor: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	r = v.get("/account")
+	if !strings.Contains(usersMain(r), `role-editor">editor`) || !strings.Contains(usersMain(r), "Vera Viewer") {
+		t.Errorf("the viewer's account after the change: %.1500s", usersMain(r))
+	}
+	if r := v.post("/admin/users/viewer", url.Values{}); r.StatusCode != 403 {
+		t.Errorf("an editor posting to the users page: %d", r.StatusCode)
+	}
+
+	r = a.post("/admin/users/viewer", url.Values{"form": {"profile"}, "role": {"editor"}, "status": {"disabled"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("disable viewer: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	if r := v.get("/account"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Errorf("a disabled user's session: status %d Location %q, want 303 to the login page", r.StatusCode, r.Header.Get("Location"))
+	}
+	if _, r := e.signIn("viewer", password("viewer")); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a disabled user signing in: status %d, want 401", r.StatusCode)
+	}
+	if r := a.get("/admin/users?role=editor"); !strings.Contains(usersMain(r), `class="users-disabled"`) {
+		t.Errorf("the list does not show the disabled user")
+	}
+
+	// admin is the only admin.
+	r = a.post("/admin/users/admin", url.Values{"form": {"profile"}, "role": {"viewer"}, "status": {"enabled"}})
+	if msg := between(string(r.body), `id="edit-role-err">`, "</p>"); r.StatusCode != 409 || !strings.Contains(msg, "last enabled admin") {
+		t.Errorf("demote the last admin: status %d, message %q", r.StatusCode, msg)
+	}
+	r = a.post("/admin/users/admin", url.Values{"form": {"profile"}, "role": {"admin"}, "status": {"disabled"}})
+	if r.StatusCode != 409 {
+		t.Errorf("disable the last admin: status %d, want 409", r.StatusCode)
+	}
+	r = a.post("/admin/users/admin/delete", url.Values{"confirm": {"admin"}})
+	if msg := between(string(r.body), `id="delete-confirm-err">`, "</p>"); r.StatusCode != 409 || !strings.Contains(msg, "last enabled admin") {
+		t.Errorf("delete the last admin: status %d, message %q", r.StatusCode, msg)
+	}
+	if r := a.get("/admin/users"); !strings.Contains(usersMain(r), `role-admin">admin`) {
+		t.Errorf("the admin is no longer admin")
+	}
+
+	// Delete needs the name typed again.
+	r = a.post("/admin/users/auditor/delete", url.Values{"confirm": {"audit"}})
+	if r.StatusCode != 422 || !strings.Contains(between(string(r.body), `id="delete-confirm-err">`, "</p>"), "Type the user name") {
+		t.Errorf("delete without confirmation: status %d", r.StatusCode)
+	}
+	r = a.post("/admin/users/auditor/delete", url.Values{"confirm": {"auditor"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/users?done=deleted" {
+		t.Fatalf("delete auditor: status %d", r.StatusCode)
+	}
+	if r := a.get("/admin/users/auditor"); r.StatusCode != 404 {
+		t.Errorf("GET a deleted user: status %d, want 404", r.StatusCode)
+	}
+	if r := a.post("/admin/users/nobody/delete", url.Values{"confirm": {"nobody"}}); r.StatusCode != 404 {
+		t.Errorf("delete nobody: status %d, want 404", r.StatusCode)
+	}
+	// A form that says nothing changes nothing.
+	if r := a.post("/admin/users/editor", url.Values{}); r.StatusCode != 400 {
+		t.Errorf("empty user form: status %d, want 400", r.StatusCode)
+	}
+
+	// Reset a password, typed and generated.
+	r = a.post("/admin/users/editor", url.Values{"form": {"password"}, "password": {"the new editor password"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reset password: status %d; %.500s", r.StatusCode, usersMain(r))
+	}
+	if _, r := e.signIn("editor", "the new editor password"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign in with the reset password: status %d", r.StatusCode)
+	}
+	r = a.post("/admin/users/editor", url.Values{"form": {"password"}, "password": {"short"}})
+	if r.StatusCode != 422 || !strings.Contains(between(string(r.body), `id="reset-password-err">`, "</p>"), "12 characters") {
+		t.Errorf("reset to a short password: status %d", r.StatusCode)
+	}
+	r = a.post("/admin/users/editor", url.Values{"form": {"password"}, "generate": {"yes"}})
+	pw := between(string(r.body), `id="new-password-value" class="mono" type="text" readonly value="`, `"`)
+	if r.StatusCode != 200 || len(pw) != 20 {
+		t.Fatalf("generate a password: status %d, %q", r.StatusCode, pw)
+	}
+	if _, r := e.signIn("editor", pw); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("sign in with the generated password: status %d", r.StatusCode)
+	}
+}
+
+// TestAccountTokens: a token made on the account page shows its secret once, works as a
+// Bearer on the API, is limited to roles the owner's covers, and stops working when revoked
+// (by its owner or by an admin); the secret is never logged.
+func TestAccountTokens(t *testing.T) {
+	var logs logBuffer
+	e := newDemoEnv(t, func(d *Deps) { d.Logger = logs.logger() })
+	ed := e.browse("editor")
+	r := ed.get("/account")
+	body := usersMain(r)
+	if r.StatusCode != 200 || !strings.Contains(body, `<code>editor</code>`) || !strings.Contains(body, "This session ends") ||
+		!strings.Contains(body, `id="account-tokens"`) || !strings.Contains(string(r.body), `href="/account" title="Your account: signed in as editor" aria-current="page"`) {
+		t.Fatalf("GET /account: status %d; %.1500s", r.StatusCode, body)
+	}
+	// An editor may edit but not audit or administer, and may hand out viewer but not auditor.
+	perms := between(body, `id="account-perms">`, "</ul>")
+	if !strings.Contains(perms, `users-yes"><span class="ok">Yes</span> <span class="users-perm-name">edit`) ||
+		!strings.Contains(perms, `users-no"><span class="muted">No</span> <span class="users-perm-name">admin`) {
+		t.Errorf("permissions: %s", perms)
+	}
+	roles := between(body, `id="token-role"`, "</select>")
+	if !strings.Contains(roles, `value="viewer"`) || strings.Contains(roles, `value="auditor"`) || strings.Contains(roles, `value="admin"`) {
+		t.Errorf("token roles offered to an editor: %s", roles)
+	}
+
+	r = ed.post("/account/tokens", url.Values{"name": {"nightly export"}, "role": {"viewer"}, "expires": {"2027-01-31"}})
+	if r.StatusCode != http.StatusCreated || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create a token: status %d Cache-Control %q; %.1000s", r.StatusCode, r.Header.Get("Cache-Control"), usersMain(r))
+	}
+	secret := between(string(r.body), `id="new-token-secret" class="mono" type="text" readonly value="`, `"`)
+	if !strings.HasPrefix(secret, "pdr_") {
+		t.Fatalf("no secret on the page: %.1000s", usersMain(r))
+	}
+	id := secret[4:16]
+	c := &client{e: e, hc: e.ts.Client(), bearer: secret}
+	var me Me
+	mr := c.do("GET", "/api/v1/me", nil, nil)
+	mr.json(t, &me)
+	if mr.StatusCode != 200 || me.User != "editor" || me.Role != "viewer" {
+		t.Errorf("GET /api/v1/me with the new token: status %d %+v", mr.StatusCode, me)
+	}
+	r = ed.get("/account")
+	if strings.Contains(string(r.body), secret) || !strings.Contains(usersMain(r), "nightly export") || !strings.Contains(usersMain(r), "/account/tokens/"+id+"/revoke") {
+		t.Errorf("the account page after creating: secret shown again or token missing")
+	}
+
+	// Refusals next to the field.
+	for _, c := range []struct {
+		form        url.Values
+		status      int
+		field, want string
+	}{
+		{url.Values{}, 422, "token-name-err", "Say what the token is for"},
+		{url.Values{"name": {"x"}, "role": {"admin"}}, 422, "token-role-err", "may not create a token with role admin"},
+		{url.Values{"name": {"x"}, "role": {"auditor"}}, 422, "token-role-err", "auditor"},
+		{url.Values{"name": {"x"}, "expires": {"2020-01-01"}}, 422, "token-expires-err", "future"},
+		{url.Values{"name": {"x"}, "expires": {"soon"}}, 422, "token-expires-err", "2026-12-31"},
+	} {
+		r := ed.post("/account/tokens", c.form)
+		msg := between(string(r.body), `id="`+c.field+`">`, "</p>")
+		if r.StatusCode != c.status || !strings.Contains(msg, c.want) {
+			t.Errorf("create token %v: status %d, %s %q; want %d %q", c.form, r.StatusCode, c.field, msg, c.status, c.want)
+		}
+	}
+
+	// Another user cannot revoke it; its owner can.
+	v := e.browse("viewer")
+	if r := v.post("/account/tokens/"+id+"/revoke", nil); r.StatusCode != 404 {
+		t.Errorf("someone else's token: status %d, want 404", r.StatusCode)
+	}
+	r = ed.post("/account/tokens/"+id+"/revoke", nil)
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/account?done=revoked" {
+		t.Fatalf("revoke: status %d", r.StatusCode)
+	}
+	if r := c.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+		t.Errorf("a revoked token: status %d, want 401", r.StatusCode)
+	}
+	if r := ed.get("/account?done=revoked"); !strings.Contains(usersMain(r), "The token was revoked") || !strings.Contains(usersMain(r), `<span class="muted">revoked</span>`) {
+		t.Errorf("the account page after revoking: %.1500s", usersMain(r))
+	}
+
+	// An admin revokes anyone's token from the user's page.
+	r = ed.post("/account/tokens", url.Values{"name": {"ci"}})
+	secret2 := between(string(r.body), `readonly value="`, `"`)
+	a := e.browse("admin")
+	r = a.get("/admin/users/editor")
+	if !strings.Contains(usersMain(r), "/admin/users/editor/tokens/"+secret2[4:16]+"/revoke") {
+		t.Fatalf("the editor's token on the admin's page: %.2000s", usersMain(r))
+	}
+	if r := a.post("/admin/users/viewer/tokens/"+secret2[4:16]+"/revoke", nil); r.StatusCode != 404 {
+		t.Errorf("revoke a token under the wrong user: status %d, want 404", r.StatusCode)
+	}
+	if r := a.post("/admin/users/editor/tokens/"+secret2[4:16]+"/revoke", nil); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("admin revokes: status %d", r.StatusCode)
+	}
+	if r := (&client{e: e, hc: e.ts.Client(), bearer: secret2}).do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+		t.Errorf("a token revoked by an admin: status %d, want 401", r.StatusCode)
+	}
+	for _, s := range []string{secret, secret2} {
+		if strings.Contains(logs.String(), s) || strings.Contains(logs.String(), s[17:]) {
+			t.Errorf("the log holds a token secret")
+		}
+	}
+}
+
+// TestAccountPassword: a user changes their own password with the current one; a wrong
+// current password, a short or mismatched new one are refused next to the field.
+func TestAccountPassword(t *testing.T) {
+	var logs logBuffer
+	e := newDemoEnv(t, func(d *Deps) { d.Logger = logs.logger() })
+	v := e.browse("viewer")
+	for _, c := range []struct {
+		form        url.Values
+		field, want string
+	}{
+		{url.Values{}, "pw-current-err", "Enter your current password"},
+		{url.Values{"current": {"wrong password!"}, "password": {"a brand new password"}, "again": {"a brand new password"}}, "pw-current-err", "not your current password"},
+		{url.Values{"current": {password("viewer")}, "password": {"short"}, "again": {"short"}}, "pw-new-err", "12 characters"},
+		{url.Values{"current": {password("viewer")}, "password": {"a brand new password"}, "again": {"a brand new passw0rd"}}, "pw-again-err", "differ"},
+	} {
+		r := v.post("/account/password", c.form)
+		msg := between(string(r.body), `id="`+c.field+`">`, "</p>")
+		if r.StatusCode != 422 || !strings.Contains(msg, c.want) {
+			t.Errorf("change password %v: status %d, %s %q", c.form, r.StatusCode, c.field, msg)
+		}
+	}
+	r := v.post("/account/password", url.Values{"current": {password("viewer")}, "password": {"a brand new password"}, "again": {"a brand new password"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/account?done=password" {
+		t.Fatalf("change password: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	if _, r := e.signIn("viewer", password("viewer")); r.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the old password still works: %d", r.StatusCode)
+	}
+	if _, r := e.signIn("viewer", "a brand new password"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the new password does not work: %d", r.StatusCode)
+	}
+	// A bearer token may read the account page but not change the password.
+	c := &client{e: e, hc: e.ts.Client(), bearer: e.tokens["viewer"]}
+	if r := c.do("GET", "/account", nil, nil); r.StatusCode != 200 || strings.Contains(string(r.body), `id="password-form"`) {
+		t.Errorf("GET /account with a token: status %d", r.StatusCode)
+	}
+	if strings.Contains(logs.String(), "a brand new password") || strings.Contains(logs.String(), "wrong password!") {
+		t.Errorf("the log holds a password")
+	}
+}
