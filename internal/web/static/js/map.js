@@ -176,7 +176,7 @@
     var many = nodes.length + edges.length > 400;
     cy = cytoscape({
       container: el, elements: data.elements, style: style,
-      minZoom: 0.1, maxZoom: 3, boxSelectionEnabled: false,
+      minZoom: 0.02, maxZoom: 3, boxSelectionEnabled: false,
       textureOnViewport: many, hideEdgesOnViewport: many, motionBlur: false
     });
     if (/(^|[?&])fail=/.test(el.dataset.src)) cy.nodes().addClass("overlay");
