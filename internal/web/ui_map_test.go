@@ -2,11 +2,16 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/catalog"
 	"github.com/perdura/perdura/internal/model"
 	"github.com/perdura/perdura/internal/synth"
@@ -384,5 +389,45 @@ func TestMapClusterSmall(t *testing.T) {
 	}
 	if v.Clustered == "" || len(v.Nodes) > max || v.Nodes[0].ID != "site/dc-frankfurt" || !v.Nodes[0].Focus {
 		t.Errorf("focus dc-frankfurt: clustered %q, %d nodes, first %+v", v.Clustered, len(v.Nodes), v.Nodes[0])
+	}
+}
+
+// TestMapDataConcurrent: requests share the cached graph; each keeps its own overlay and focus.
+// Run with -race.
+func TestMapDataConcurrent(t *testing.T) {
+	e := newDemoEnv(t)
+	secret := e.tokens[auth.RoleViewer]
+	paths := []string{"/map/data?fail=site/dc-frankfurt", "/map/data?focus=service/orders-db", "/map/data", "/map/data?fail=site/dc-amsterdam&cluster=team"}
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := 0; i < 5; i++ {
+				path := paths[(w+i)%len(paths)]
+				req := httptest.NewRequest("GET", path, nil)
+				req.Header.Set("Authorization", "Bearer "+secret)
+				rec := httptest.NewRecorder()
+				e.srv.ServeHTTP(rec, req)
+				var a mapAnswer
+				if err := json.Unmarshal(rec.Body.Bytes(), &a); rec.Code != http.StatusOK || err != nil {
+					errs <- fmt.Sprintf("%s: status %d, %v", path, rec.Code, err)
+					continue
+				}
+				failed := a.node("site/dc-frankfurt").State == "failed"
+				if want := strings.Contains(path, "dc-frankfurt"); failed != want {
+					errs <- fmt.Sprintf("%s: dc-frankfurt failed = %v, want %v: another request's overlay", path, failed, want)
+				}
+				if focus := a.node("service/orders-db").Focus; focus != strings.Contains(path, "focus=") {
+					errs <- fmt.Sprintf("%s: orders-db focus = %v", path, focus)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for msg := range errs {
+		t.Error(msg)
 	}
 }
