@@ -83,8 +83,9 @@ type fieldErrs map[string]string
 // problemFields turns an API handler's refusal into messages next to fields: a problem's
 // JSON pointer ("/password") names the form field. The status is what the page answers:
 // a refused form is 422 (the API's 400 for a field it refused), a conflict 409. A 404 is the
-// page's not found; anything that is not a problem is returned for the error page.
-func problemFields(err error, fallback string) (fieldErrs, int, error) {
+// page's not found; anything that is not a problem is returned for the error page. subject
+// is the user name the message may start with.
+func problemFields(err error, fallback, subject string) (fieldErrs, int, error) {
 	var p *Problem
 	if !errors.As(err, &p) {
 		return nil, 0, err
@@ -98,6 +99,9 @@ func problemFields(err error, fallback string) (fieldErrs, int, error) {
 	}
 	fe := fieldErrs{}
 	msg := sentence(p.Detail)
+	if subject != "" && strings.HasPrefix(p.Detail, subject+" ") {
+		msg = p.Detail // it starts with a user name, which keeps its case
+	}
 	field := fallback
 	for _, d := range p.Errors {
 		if d.Pointer != "" {
@@ -250,7 +254,7 @@ func (s *server) accountTokenCreate(q *request) error {
 	}
 	out, err := s.createToken(q.ctx(), in)
 	if err != nil {
-		fe, status, err := problemFields(err, "name")
+		fe, status, err := problemFields(err, "name", q.p.user.Name)
 		if err != nil {
 			return err
 		}
@@ -264,7 +268,7 @@ func (s *server) accountTokenCreate(q *request) error {
 
 func (s *server) accountTokenRevoke(q *request) error {
 	if _, err := s.revokeToken(q.ctx(), &tokenIDInput{ID: q.r.PathValue("id")}); err != nil {
-		_, _, err := problemFields(err, "")
+		_, _, err := problemFields(err, "", "")
 		if err == nil {
 			err = pageNotFound("token %q", q.r.PathValue("id"))
 		}
@@ -316,7 +320,7 @@ func (s *server) accountPassword(q *request) error {
 	in := &updateUserInput{Name: q.p.user.Name}
 	in.Body.Password = &next
 	if _, err := s.updateUser(q.ctx(), in); err != nil {
-		fe, status, err := problemFields(err, "password")
+		fe, status, err := problemFields(err, "password", q.p.user.Name)
 		if err != nil {
 			return err
 		}
@@ -445,7 +449,7 @@ func (s *server) usersCreate(q *request) error {
 	in := &createUserInput{}
 	in.Body.Name, in.Body.DisplayName, in.Body.Role, in.Body.Password = f.Name, f.DisplayName, f.Role, pw
 	if _, err := s.createUser(q.ctx(), in); err != nil {
-		fe, status, err := problemFields(err, "name")
+		fe, status, err := problemFields(err, "name", f.Name)
 		if err != nil {
 			return err
 		}
@@ -487,7 +491,7 @@ func (s *server) userPage(q *request) error {
 func (s *server) renderUser(q *request, status int, name string, d *userData) error {
 	out, err := s.getUser(q.ctx(), &userNameInput{Name: name})
 	if err != nil {
-		_, _, err := problemFields(err, "")
+		_, _, err := problemFields(err, "", name)
 		return err
 	}
 	d.User = out.Body
@@ -524,6 +528,7 @@ func (s *server) userUpdate(q *request) error {
 	case "profile":
 		f := userForm{Name: name, DisplayName: strings.TrimSpace(q.r.PostFormValue("displayName")),
 			Role: q.r.PostFormValue("role"), Errs: fieldErrs{}}
+		_, sentName := q.r.PostForm["displayName"]
 		d.Status = q.r.PostFormValue("status")
 		checkUserFields(&f, false)
 		if d.Status != "enabled" && d.Status != "disabled" {
@@ -534,9 +539,16 @@ func (s *server) userUpdate(q *request) error {
 			return s.renderUser(q, http.StatusUnprocessableEntity, name, d)
 		}
 		disabled := d.Status == "disabled"
-		in.Body.DisplayName, in.Body.Role, in.Body.Disabled = &f.DisplayName, &f.Role, &disabled
+		in.Body.Role, in.Body.Disabled = &f.Role, &disabled
+		if sentName { // a form without the field leaves the display name as it is
+			in.Body.DisplayName = &f.DisplayName
+		}
 		if _, err := s.updateUser(q.ctx(), in); err != nil {
-			fe, status, err := problemFields(err, "role")
+			field := "role"
+			if f.Role == auth.RoleAdmin && disabled {
+				field = "status" // the last admin's refusal concerns what changed
+			}
+			fe, status, err := problemFields(err, field, name)
 			if err != nil {
 				return err
 			}
@@ -575,7 +587,7 @@ func (s *server) userUpdate(q *request) error {
 		}
 		in.Body.Password = &pw
 		if _, err := s.updateUser(q.ctx(), in); err != nil {
-			fe, status, err := problemFields(err, "password")
+			fe, status, err := problemFields(err, "password", name)
 			if err != nil {
 				return err
 			}
@@ -604,7 +616,7 @@ func (s *server) userDelete(q *request) error {
 		return s.renderUser(q, http.StatusUnprocessableEntity, name, d)
 	}
 	if _, err := s.deleteUser(q.ctx(), &userNameInput{Name: name}); err != nil {
-		fe, status, err := problemFields(err, "confirm")
+		fe, status, err := problemFields(err, "confirm", name)
 		if err != nil {
 			return err
 		}
@@ -626,7 +638,7 @@ func (s *server) userTokenRevoke(q *request) error {
 		return pageNotFound("token %q of %s", id, name)
 	}
 	if _, err := s.revokeToken(q.ctx(), &tokenIDInput{ID: id}); err != nil {
-		_, _, err := problemFields(err, "")
+		_, _, err := problemFields(err, "", name)
 		if err == nil {
 			err = pageNotFound("token %q", id)
 		}

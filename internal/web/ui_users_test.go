@@ -150,21 +150,21 @@ func TestUsersRoleDisableDelete(t *testing.T) {
 	if _, r := e.signIn("viewer", password("viewer")); r.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a disabled user signing in: status %d, want 401", r.StatusCode)
 	}
-	if r := a.get("/admin/users?role=editor"); !strings.Contains(usersMain(r), `class="users-disabled"`) {
-		t.Errorf("the list does not show the disabled user")
+	if r := a.get("/admin/users?role=editor"); !strings.Contains(usersMain(r), `class="users-disabled"`) || !strings.Contains(usersMain(r), "Vera Viewer") {
+		t.Errorf("the list does not show the disabled user with their display name: %.1500s", usersMain(r))
 	}
 
 	// admin is the only admin.
 	r = a.post("/admin/users/admin", url.Values{"form": {"profile"}, "role": {"viewer"}, "status": {"enabled"}})
-	if msg := between(string(r.body), `id="edit-role-err">`, "</p>"); r.StatusCode != 409 || !strings.Contains(msg, "last enabled admin") {
+	if msg := between(string(r.body), `id="edit-role-err">`, "</p>"); r.StatusCode != 409 || !strings.Contains(msg, "admin is the last enabled admin") {
 		t.Errorf("demote the last admin: status %d, message %q", r.StatusCode, msg)
 	}
 	r = a.post("/admin/users/admin", url.Values{"form": {"profile"}, "role": {"admin"}, "status": {"disabled"}})
-	if r.StatusCode != 409 {
-		t.Errorf("disable the last admin: status %d, want 409", r.StatusCode)
+	if msg := between(string(r.body), `id="edit-status-err">`, "</p>"); r.StatusCode != 409 || !strings.Contains(msg, "last enabled admin") {
+		t.Errorf("disable the last admin: status %d, message %q", r.StatusCode, msg)
 	}
 	r = a.post("/admin/users/admin/delete", url.Values{"confirm": {"admin"}})
-	if msg := between(string(r.body), `id="delete-confirm-err">`, "</p>"); r.StatusCode != 409 || !strings.Contains(msg, "last enabled admin") {
+	if msg := between(string(r.body), `id="delete-confirm-err">`, "</p>"); r.StatusCode != 409 || !strings.Contains(msg, "admin is the last enabled admin") {
 		t.Errorf("delete the last admin: status %d, message %q", r.StatusCode, msg)
 	}
 	if r := a.get("/admin/users"); !strings.Contains(usersMain(r), `role-admin">admin`) {
