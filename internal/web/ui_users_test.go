@@ -1,10 +1,13 @@
 package web
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/chromedp/chromedp"
 )
 
 // signIn signs a user in through the login form with a password, as browse does for the
@@ -356,4 +359,68 @@ func TestAccountPassword(t *testing.T) {
 	if strings.Contains(logs.String(), "a brand new password") || strings.Contains(logs.String(), "wrong password!") {
 		t.Errorf("the log holds a password")
 	}
+}
+
+// TestUsersBrowser opens the account and user pages in Chromium as an admin: a token is made
+// and its secret shown once, a user is added with a name the server refuses (the message next
+// to the field) and then a good one; every page is checked with axe-core and saved.
+func TestUsersBrowser(t *testing.T) {
+	e := newDemoEnv(t)
+	b := newTab(t, e)
+	b.open("/account", "#user")
+	b.do("sign in",
+		chromedp.SendKeys(chromedp.ID("user"), "admin"),
+		chromedp.SendKeys(chromedp.ID("password"), password("admin")),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.ID("token-form")),
+	)
+	b.do("create a token",
+		chromedp.SendKeys(chromedp.ID("token-name"), "nightly export"),
+		chromedp.SetValue(chromedp.ID("token-role"), "viewer"),
+		chromedp.Submit(chromedp.ID("token-name")),
+		chromedp.WaitVisible(chromedp.ID("new-token-secret")),
+	)
+	secret := eval[string](b, `document.getElementById("new-token-secret").value`)
+	req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/me", nil)
+	req.Header.Set("Authorization", "Bearer "+secret)
+	var me Me
+	if r, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else {
+		defer r.Body.Close()
+		if err := json.NewDecoder(r.Body).Decode(&me); r.StatusCode != 200 || err != nil || me.Role != "viewer" {
+			t.Errorf("the shown secret %q: GET /api/v1/me status %d, role %q (%v); want a viewer's token", secret, r.StatusCode, me.Role, err)
+		}
+	}
+	b.page("account")
+	b.open("/account", "#token-form")
+	if eval[bool](b, `document.getElementById("new-token-secret") !== null`) {
+		t.Error("the token's secret is shown a second time")
+	}
+
+	b.open("/admin/users", "#users-list")
+	b.do("add a user with a bad name",
+		chromedp.SendKeys(chromedp.ID("new-name"), "Jane Doe"),
+		chromedp.SendKeys(chromedp.ID("new-password"), "correct horse battery"),
+		chromedp.Submit(chromedp.ID("new-name")),
+		chromedp.WaitVisible(chromedp.ID("new-name-err")),
+	)
+	if inv := eval[string](b, `document.getElementById("new-name").getAttribute("aria-invalid")`); inv != "true" {
+		t.Errorf("the refused name's field has aria-invalid %q, want true", inv)
+	}
+	b.page("users-error")
+	b.do("correct the name",
+		chromedp.SetValue(chromedp.ID("new-name"), "j.doe"),
+		chromedp.SendKeys(chromedp.ID("new-display"), "Jane Doe"),
+		chromedp.SetValue(chromedp.ID("new-role"), "editor"),
+		chromedp.SendKeys(chromedp.ID("new-password"), "correct horse battery"),
+		chromedp.Submit(chromedp.ID("new-name")),
+		chromedp.WaitVisible(chromedp.ID("user-done")),
+	)
+	b.page("user")
+	b.open("/admin/users", "#users-list")
+	if !eval[bool](b, `document.querySelector('#users-list a[href="/admin/users/j.doe"]') !== null`) {
+		t.Error("the users list does not link the new user")
+	}
+	b.page("users")
 }
