@@ -3,14 +3,10 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +17,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/perdura/perdura/internal/sqlstore/pgtest"
 )
 
 // buildBinary builds perdura once per test run, as users get it (CGO_ENABLED=0).
@@ -39,36 +37,8 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// postgresDSN makes a fresh PostgreSQL database for one test and drops it afterwards. Without
-// PERDURA_TEST_POSTGRES the test is skipped, unless CI is set: then it fails.
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("PERDURA_TEST_POSTGRES")
-	if admin == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("PERDURA_TEST_POSTGRES is not set but CI is: PostgreSQL tests must run")
-		}
-		t.Skip("PERDURA_TEST_POSTGRES is not set")
-	}
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var b [6]byte
-	rand.Read(b[:])
-	name := "perdura_cli_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database: %v", err)
-	}
-	t.Cleanup(func() { db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+// postgresDSN makes a fresh PostgreSQL database for one test and drops it afterwards.
+func postgresDSN(t *testing.T) string { return pgtest.Database(t, "perdura_cli_") }
 
 // server is a running perdura serve process.
 type server struct {

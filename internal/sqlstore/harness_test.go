@@ -2,20 +2,14 @@ package sqlstore
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-)
 
-// postgresEnv names the PostgreSQL server the tests use: an admin URL whose user may create
-// databases, e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable.
-const postgresEnv = "PERDURA_TEST_POSTGRES"
+	"github.com/perdura/perdura/internal/sqlstore/pgtest"
+)
 
 // openSQLiteStore opens a store on a fresh file of its own.
 func openSQLiteStore(t testing.TB, opts ...Option) *Store {
@@ -28,55 +22,10 @@ func openSQLiteStore(t testing.TB, opts ...Option) *Store {
 	return s
 }
 
-// postgresURL returns the admin URL of the test server, skipping the test when there is none,
-// unless CI is set: there the PostgreSQL half of the suite must run.
-func postgresURL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv(postgresEnv)
-	if u == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not set but CI is: PostgreSQL tests must run", postgresEnv)
-		}
-		t.Skipf("%s is not set: PostgreSQL tests skipped", postgresEnv)
-	}
-	return u
-}
-
-// newPostgresDatabase creates a database of the test's own on the test server, dropped when
-// the test ends, so that tests run in parallel and leave nothing behind. It returns its URL.
-func newPostgresDatabase(t testing.TB) string {
-	t.Helper()
-	admin := postgresURL(t)
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("%s: %v", postgresEnv, err)
-	}
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		t.Fatalf("open %s: %v", postgresEnv, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	var b [8]byte
-	rand.Read(b[:])
-	name := "perdura_test_" + hex.EncodeToString(b[:])
-	ctx := context.Background()
-	if _, err := db.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := db.ExecContext(ctx, "DROP DATABASE "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u.Path = "/" + name
-	return u.String()
-}
-
+// openPostgresStore opens a store on a fresh PostgreSQL database of the test's own.
 func openPostgresStore(t testing.TB, opts ...Option) *Store {
 	t.Helper()
-	dsn := newPostgresDatabase(t)
+	dsn := pgtest.Database(t, "perdura_test_")
 	s, err := Open(context.Background(), dsn, opts...)
 	if err != nil {
 		t.Fatalf("open postgres: %v", err)
@@ -92,7 +41,7 @@ func TestSQLite(t *testing.T) {
 
 func TestPostgres(t *testing.T) {
 	t.Parallel()
-	postgresURL(t)
+	pgtest.AdminURL(t)
 	runContract(t, func(t *testing.T) *Store { return openPostgresStore(t, WithPostgresConns(8)) })
 }
 

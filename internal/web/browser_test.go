@@ -205,6 +205,18 @@ func (b *tab) accessible(where string) {
 	}
 }
 
+// signIn signs in as the test user of a role through the login form the tab shows, and
+// waits for the selector on the page it lands on.
+func (b *tab) signIn(role, waitFor string) {
+	b.t.Helper()
+	b.do("sign in as "+role,
+		chromedp.SendKeys(chromedp.ID("user"), role),
+		chromedp.SendKeys(chromedp.ID("password"), password(role)),
+		chromedp.Submit(chromedp.ID("password")),
+		chromedp.WaitVisible(chromedp.CSS(waitFor)),
+	)
+}
+
 // page checks a page the usual way: no page errors, accessible, and a screenshot.
 func (b *tab) page(name string) {
 	b.t.Helper()
@@ -221,12 +233,7 @@ func TestBrowser(t *testing.T) {
 	// Signing in: the dashboard sends a visitor to the login page and back.
 	b.open("/", "#user")
 	b.page("login")
-	b.do("sign in",
-		chromedp.SendKeys(chromedp.ID("user"), "editor"),
-		chromedp.SendKeys(chromedp.ID("password"), password("editor")),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("functions")),
-	)
+	b.signIn("editor", "#functions")
 	if role := eval[string](b, `document.querySelector(".who .role").textContent`); role != "editor" {
 		t.Errorf("the role shown is %q, want editor", role)
 	}

@@ -68,18 +68,28 @@ func newEnv(t testing.TB, mod ...func(*Deps)) *env {
 // web pages are tested and measured on.
 func newDemoEnv(t testing.TB, mod ...func(*Deps)) *env {
 	t.Helper()
-	return newEnvWith(t, func(t testing.TB, cat *catalog.Catalog) {
-		if err := examples.Seed(context.Background(), cat, "test"); err != nil {
-			t.Fatal(err)
-		}
-	}, mod...)
+	return newEnvWith(t, seedDemo, mod...)
+}
+
+// seedDemo stores the demo organisation as `perdura demo` does.
+func seedDemo(t testing.TB, cat *catalog.Catalog) {
+	t.Helper()
+	if err := examples.Seed(context.Background(), cat, "test"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newEnvWith(t testing.TB, seed func(testing.TB, *catalog.Catalog), mod ...func(*Deps)) *env {
 	t.Helper()
+	return newEnvOn(t, filepath.Join(t.TempDir(), "perdura.db"), seed, mod...)
+}
+
+// newEnvOn is newEnvWith on the database dsn names: a SQLite file or a postgres:// URL.
+func newEnvOn(t testing.TB, dsn string, seed func(testing.TB, *catalog.Catalog), mod ...func(*Deps)) *env {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-	st, err := sqlstore.Open(ctx, filepath.Join(t.TempDir(), "perdura.db"), sqlstore.WithClock(clk.Now))
+	st, err := sqlstore.Open(ctx, dsn, sqlstore.WithClock(clk.Now))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -278,12 +278,7 @@ func TestCatalogBrowser(t *testing.T) {
 	setLossPerHour(t, e, "online-sales", 35000) // the history page then shows a diff
 	b := newTab(t, e)
 	b.open("/", "#user")
-	b.do("sign in",
-		chromedp.SendKeys(chromedp.ID("user"), "editor"),
-		chromedp.SendKeys(chromedp.ID("password"), password("editor")),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.CSS(".who .role")),
-	)
+	b.signIn("editor", ".who .role")
 	for _, p := range []struct{ name, path, wait string }{
 		{"catalog-services", "/services", "#catalog-list"},
 		{"catalog-sites", "/sites", "#catalog-list"},

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/catalog"
@@ -429,5 +432,62 @@ func TestMapDataConcurrent(t *testing.T) {
 	close(errs)
 	for msg := range errs {
 		t.Error(msg)
+	}
+}
+
+// TestMapBrowser2k draws the map of a 2,000-service estate in Chromium: the whole estate
+// (grouped), the largest group's drill-in and everything that needs the most needed service.
+// Each must be laid out without a page error and with no more than the page's limit of
+// nodes, and the tab must still answer afterwards; the time each drawing took is logged.
+func TestMapBrowser2k(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stores a 2,000-service estate")
+	}
+	e, m := newSynthEnv(t, 2000)
+	// Into the largest group until a map is drawn whole: the most nodes a page lays out.
+	drill, a := "", getMapData(t, e.browse("viewer"), "/map/data")
+	for a.Meta.Clustered != "" {
+		biggest := 0
+		for _, n := range a.Elements.Nodes {
+			if n.Data.Kind == "cluster" && !n.Data.Outside && n.Data.Count > biggest && n.Data.Drill != "" {
+				drill, biggest = n.Data.Drill, n.Data.Count
+			}
+		}
+		if biggest == 0 {
+			t.Fatalf("a grouped map with no group to open: %+v", a.Meta)
+		}
+		a = getMapData(t, e.browse("viewer"), "/map/data?"+strings.TrimPrefix(drill, "/map?"))
+	}
+	b := newTab(t, e)
+	b.open("/map", "#user")
+	b.signIn("viewer", "#map")
+	for _, p := range []struct{ name, path string }{
+		{"map-2k", "/map"},
+		{"map-2k-drill", drill},
+		{"map-2k-hub", "/map?dir=needed-by&depth=10&focus=" + url.QueryEscape("service/"+largestHub(m))},
+	} {
+		start := time.Now()
+		b.do("draw "+p.path,
+			chromedp.Navigate(e.ts.URL+p.path),
+			chromedp.WaitReady(chromedp.CSS(`#map[data-ready=true]`)),
+		)
+		took := time.Since(start)
+		if msg := eval[string](b, `document.getElementById("map").dataset.error || ""`); msg != "" {
+			t.Errorf("%s: the map was not drawn: %s", p.path, msg)
+		}
+		n := eval[int](b, `parseInt(document.getElementById("map").dataset.nodes, 10)`)
+		if n == 0 || n > mapMaxNodes {
+			t.Errorf("%s: %d nodes drawn, want 1 to %d", p.path, n, mapMaxNodes)
+		}
+		t.Logf("%s: %d nodes drawn in %v (page load and layout)", p.path, n, took.Round(time.Millisecond))
+		b.page(p.name)
+		// The tab answers, and a keyboard user can pick a node and read about it.
+		b.do("pick a node from the list",
+			chromedp.WaitEnabled(chromedp.ID("map-pick")),
+			chromedp.SetValue(chromedp.ID("map-pick"), eval[string](b, `document.querySelector("#map-pick option[value]:not([value=''])").value`)),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("map-pick").dispatchEvent(new Event("change"))`),
+			chromedp.WaitVisible(chromedp.CSS(`#map-panel h2`)),
+		)
+		b.checkErrors(p.path)
 	}
 }

@@ -368,12 +368,7 @@ func TestUsersBrowser(t *testing.T) {
 	e := newDemoEnv(t)
 	b := newTab(t, e)
 	b.open("/account", "#user")
-	b.do("sign in",
-		chromedp.SendKeys(chromedp.ID("user"), "admin"),
-		chromedp.SendKeys(chromedp.ID("password"), password("admin")),
-		chromedp.Submit(chromedp.ID("password")),
-		chromedp.WaitVisible(chromedp.ID("token-form")),
-	)
+	b.signIn("admin", "#token-form")
 	b.do("create a token",
 		chromedp.SendKeys(chromedp.ID("token-name"), "nightly export"),
 		chromedp.SetValue(chromedp.ID("token-role"), "viewer"),

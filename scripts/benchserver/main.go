@@ -9,15 +9,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,6 +25,8 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/perdura/perdura/internal/sqlstore/pgtest"
 )
 
 func main() {
@@ -69,24 +67,14 @@ func fail(format string, args ...any) {
 
 // freshPostgres creates a database for this run and returns its URL and how to drop it.
 func freshPostgres(admin string) (string, func()) {
-	db, err := sql.Open("pgx", admin)
+	dsn, drop, err := pgtest.Create(context.Background(), admin, "perdura_bench_")
 	if err != nil {
 		fail("postgres: %v", err)
 	}
-	var b [6]byte
-	rand.Read(b[:])
-	name := "perdura_bench_" + hex.EncodeToString(b[:])
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		fail("postgres: create database: %v", err)
-	}
-	u, err := url.Parse(admin)
-	if err != nil {
-		fail("postgres URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String(), func() {
-		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-		db.Close()
+	return dsn, func() {
+		if err := drop(); err != nil {
+			fmt.Fprintf(os.Stderr, "benchserver: %v\n", err)
+		}
 	}
 }
 
