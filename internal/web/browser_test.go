@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -17,7 +18,9 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -384,6 +387,53 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("the map drew %q nodes", n)
 		}
 		b.page("map")
+	})
+
+	t.Run("print", func(t *testing.T) {
+		b.t = t
+		// What a printed page leaves out (navigation, forms, buttons) and keeps, with the
+		// browser in print mode; the PDF is kept with the screenshots to look at.
+		plan := snap.Model.Plans[0].Metadata.Name
+		for _, p := range []struct{ name, path, keep string }{
+			{"dashboard-print", "/", "#functions"},
+			{"plan-print", "/plans/" + plan, "#timeline"},
+			{"whatif-print", "/whatif?fail=site/dc-frankfurt", "#whatif-chart[data-ready=true]"},
+			{"function-print", "/functions/online-sales", "#impact-chart[data-ready=true]"},
+		} {
+			b.open(p.path, p.keep)
+			if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+				t.Fatal(err)
+			}
+			// As the browser does before it prints: the page's handlers fit charts to the page.
+			b.do("before print", chromedp.Evaluate[chromedp.Void](`window.dispatchEvent(new Event("beforeprint"))`))
+			shown := func(sel string) bool {
+				return eval[bool](b, fmt.Sprintf(`(function () { var e = document.querySelector(%q); return !!e && getComputedStyle(e).display !== "none"; })()`, sel))
+			}
+			for _, gone := range []string{"header.top", "footer.foot", "main form"} {
+				if shown(gone) {
+					t.Errorf("%s printed: %s is printed", p.path, gone)
+				}
+			}
+			if !shown(p.keep) {
+				t.Errorf("%s printed: %s is not", p.path, p.keep)
+			}
+			pdf, err := chromedp.Call(b.ctx, cdppage.PrintToPDF, cdppage.PrintToPDFParams{
+				PrintBackground: new(true), PaperWidth: 8.27, PaperHeight: 11.69, // A4
+			})
+			if err != nil {
+				t.Fatalf("print %s: %v", p.path, err)
+			}
+			if !bytes.HasPrefix(pdf.Data, []byte("%PDF-")) {
+				t.Fatalf("print %s: not a PDF", p.path)
+			}
+			if err := os.WriteFile(filepath.Join(b.shots, p.name+".pdf"), pdf.Data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := chromedp.Call(b.ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""}); err != nil {
+				t.Fatal(err)
+			}
+			b.checkErrors(p.name)
+		}
 	})
 
 	t.Run("phone", func(t *testing.T) {

@@ -87,10 +87,6 @@ func (q *request) snapshot() (*catalog.Snapshot, error) {
 	return q.snap, nil
 }
 
-// can reports whether the signed-in user may do p: pages hide what a role may not use (the
-// server refuses it anyway).
-func (q *request) can(p auth.Permission) bool { return q.p != nil && q.p.allowed(p) }
-
 // errPageNotFound answers 404 with the page's message.
 type errPageNotFound struct{ what string }
 

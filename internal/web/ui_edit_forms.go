@@ -250,10 +250,9 @@ var nameField = editField{Name: "name", Label: "Name", Hint: "Lower case letters
 // formValues is what a form holds: the text of every field as typed (or as stored), so
 // nothing the user typed is lost when the form comes back with problems.
 type formValues struct {
-	one   map[string]string   // single-valued fields by name
-	many  map[string][]string // checkbox lists
-	rows  []map[string]string // table rows, by column name
-	extra url.Values
+	one  map[string]string   // single-valued fields by name
+	many map[string][]string // checkbox lists
+	rows []map[string]string // table rows, by column name
 }
 
 func newFormValues() formValues {
