@@ -195,7 +195,11 @@ func TestReviewStatus(t *testing.T) {
 }
 
 func TestDur(t *testing.T) {
-	for secs, want := range map[int64]string{0: "0", 45: "45s", 900: "15m", 16200: "4h 30m", 19800: "5h 30m", 86400 * 2: "2d", -5400: "-1h 30m"} {
+	for secs, want := range map[int64]string{0: "0", 45: "45s", 900: "15m", 16200: "4h 30m", 19800: "5h 30m", 86400 * 2: "2d", -5400: "-1h 30m",
+		// Nothing is rounded away: 1d 20m is not 1d, and 7d 23h is not 1w.
+		86400 + 1200: "1d 20m", 7*86400 - 3600: "6d 23h", 8*86400 - 3600: "7d 23h", 90061: "1d 1h 1m 1s",
+		// Weeks only for whole weeks, as the format writes them.
+		7 * 86400: "1w", 14 * 86400: "2w", 10 * 86400: "10d"} {
 		if got := Dur(secs); got != want {
 			t.Errorf("Dur(%d) = %q, want %q", secs, got, want)
 		}

@@ -451,8 +451,10 @@ func Plans(m *model.Model, targets Targets, now time.Time) []*Plan {
 	return out
 }
 
-// Dur writes a span of seconds as people read it, with at most two units: "45s", "15m",
-// "4h 30m", "2d 6h"; "0" for nothing.
+// Dur writes a span of seconds as people read it, exactly, largest unit first: "45s", "15m",
+// "4h 30m", "1d 20m", "7d 23h"; weeks only for whole weeks, as the format writes them ("2w",
+// but "10d"); "0" for nothing. Nothing is rounded away: a figure shown beside a verdict
+// ("misses by", "fits") must not read as equal to the target it misses.
 func Dur(secs int64) string {
 	if secs == 0 {
 		return "0"
@@ -465,16 +467,14 @@ func Dur(secs int64) string {
 		n    int64
 		name string
 	}{{7 * 86400, "w"}, {86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
+	if secs%units[0].n != 0 {
+		units = units[1:]
+	}
 	var parts []string
 	for _, u := range units {
 		if secs >= u.n {
 			parts = append(parts, fmt.Sprintf("%d%s", secs/u.n, u.name))
 			secs %= u.n
-			if len(parts) == 2 {
-				break
-			}
-		} else if len(parts) == 1 {
-			break
 		}
 	}
 	return neg + strings.Join(parts, " ")

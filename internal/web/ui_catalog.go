@@ -107,9 +107,8 @@ func (s *server) catalogArea() area {
 			}, p))
 		},
 		"catalogMail": func(e string) template.URL { return template.URL("mailto:" + url.PathEscape(e)) },
-		// catalogQuery is a URL's path with one query parameter set: for links that keep the
-		// other filters.
-		"catalogEsc": url.QueryEscape,
+		// No query escaping here: html/template escapes a value in a URL's query itself, and
+		// escaping it first made "service/x" arrive as "service%2Fx" (TestLinks).
 	}}
 }
 
@@ -753,7 +752,7 @@ func (c *catalogPages) siteList(q *request) error {
 		return err
 	}
 	l.Columns = []catalogListColumn{{Label: "Site"}, {Label: "Type"}, {Label: "Location"}, {Label: "Providers"},
-		{Label: "Services", Num: true}, {Label: "Recovery", Num: true}, {Label: "Worst single failure"}}
+		{Label: "Services", Num: true}, {Label: "Recovery", Num: true}}
 	for _, s := range rows[from:to] {
 		ref := "site/" + s.Metadata.Name
 		var rec *model.Duration
@@ -764,22 +763,10 @@ func (c *catalogPages) siteList(q *request) error {
 			{Ref: ref, Title: s.Metadata.Title}, {Text: s.Spec.Type}, {Text: s.Spec.Location},
 			{Refs: catalogPrefixed("provider", s.Spec.Providers)},
 			{Text: strconv.Itoa(len(x.atSite[s.Metadata.Name])), Num: true, Href: "/services?site=" + url.QueryEscape(s.Metadata.Name)},
-			{Text: humanDuration(rec), Num: true}, catalogWorstCell(x.worst[ref]),
+			{Text: humanDuration(rec), Num: true},
 		}})
 	}
 	return l.show(q)
-}
-
-// catalogWorstCell shows an object's worst single failure: up time and cause.
-func catalogWorstCell(w *analysis.Worst) catalogListCell {
-	if w == nil || w.Cause == nil {
-		return catalogListCell{Text: "—", Class: "muted"}
-	}
-	up := "never back"
-	if w.Recoverable {
-		up = "back after " + humanDuration(w.UpSeconds)
-	}
-	return catalogListCell{Text: up + " (" + *w.Cause + ")", Href: "/whatif?fail=" + url.QueryEscape(*w.Cause)}
 }
 
 func catalogPrefixed(kind string, names []string) []string {
@@ -842,7 +829,7 @@ func (c *catalogPages) providerList(q *request) error {
 		return err
 	}
 	l.Columns = []catalogListColumn{{Label: "Provider"}, {Label: "Type"}, {Label: "Criticality"}, {Label: "Contract expires"},
-		{Label: "Sites"}, {Label: "Services", Num: true}, {Label: "Worst single failure"}}
+		{Label: "Sites"}, {Label: "Services", Num: true}}
 	for _, p := range rows[from:to] {
 		ref := "provider/" + p.Metadata.Name
 		exp := catalogListCell{Text: "—", Class: "muted"}
@@ -863,7 +850,6 @@ func (c *catalogPages) providerList(q *request) error {
 			{Ref: ref, Title: p.Metadata.Title}, {Text: p.Spec.Type}, critCell, exp,
 			{Refs: catalogPrefixed("site", x.provSite[p.Metadata.Name])},
 			{Text: strconv.Itoa(len(x.provSvc[p.Metadata.Name])), Num: true, Href: "/services?provider=" + url.QueryEscape(p.Metadata.Name)},
-			catalogWorstCell(x.worst[ref]),
 		}})
 	}
 	return l.show(q)
@@ -1228,7 +1214,6 @@ type catalogSitePage struct {
 	S         *model.Site
 	Services  catalogRefList
 	Impact    *catalogImpactView
-	Worst     *analysis.Worst
 	Scenarios []string
 }
 
@@ -1247,7 +1232,7 @@ func (c *catalogPages) catalogSitePage(q *request) error {
 		return pageNotFound("site %q", name)
 	}
 	ref := "site/" + name
-	p := &catalogSitePage{catalogObjectHeader: x.header(s), S: s, Services: catalogCap(catalogPrefixed("service", x.atSite[name]), "/services?site="+url.QueryEscape(name)), Worst: x.worst[ref],
+	p := &catalogSitePage{catalogObjectHeader: x.header(s), S: s, Services: catalogCap(catalogPrefixed("service", x.atSite[name]), "/services?site="+url.QueryEscape(name)),
 		Scenarios: catalogScenariosFailing(m, func(f model.Fails) bool { return slices.Contains(f.Sites, name) })}
 	p.Impact, err = catalogImpactOf(x.snap.Graph, analysis.Failure{Sites: []string{name}}, "/whatif?fail="+url.QueryEscape(ref), "")
 	if err != nil {
@@ -1272,7 +1257,6 @@ type catalogProviderPage struct {
 	Sites     []string
 	Services  catalogRefList
 	Impact    *catalogImpactView
-	Worst     *analysis.Worst
 	Scenarios []string
 	Expired   bool
 }
@@ -1293,7 +1277,7 @@ func (c *catalogPages) catalogProviderPage(q *request) error {
 	}
 	ref := "provider/" + name
 	p := &catalogProviderPage{catalogObjectHeader: x.header(pr), P: pr, Sites: catalogPrefixed("site", x.provSite[name]),
-		Services: catalogCap(catalogPrefixed("service", x.provSvc[name]), "/services?provider="+url.QueryEscape(name)), Worst: x.worst[ref],
+		Services:  catalogCap(catalogPrefixed("service", x.provSvc[name]), "/services?provider="+url.QueryEscape(name)),
 		Scenarios: catalogScenariosFailing(m, func(f model.Fails) bool { return slices.Contains(f.Providers, name) })}
 	if c := pr.Spec.Contract; c != nil && c.Expires != nil {
 		p.Expired = c.Expires.Before(q.s.now())

@@ -121,6 +121,7 @@ func TestCatalogObjectPages(t *testing.T) {
 	b := e.browse("viewer")
 	for path, want := range map[string][]string{
 		"/sites/dc-frankfurt":            {"Data centre Frankfurt", "What runs here", `href="/services/orders-db-primary"`, "If the site is lost", `/whatif?fail=site%2Fdc-frankfurt`},
+		"/sites/dc-amsterdam":            {"What takes it down", "its own loss, or the failure of", `href="/providers/eurocolo"`, `/whatif?fail=provider%2feurocolo`},
 		"/providers/nimbus-cloud":        {"Contract", "Fiona Walsh", "tel:&#43;35387", "If the provider fails", `/whatif?fail=provider%2Fnimbus-cloud`},
 		"/people/marta-keller":           {"Marta Keller", "tel:&#43;49695551001", `href="/people/jonas-weber"`, "Deputy for", `href="/teams/team-crisis"`, "Roles in plans"},
 		"/teams/team-crisis":             {"Crisis management team", "Members, in call order", `href="/people/marta-keller"`, "15m"},

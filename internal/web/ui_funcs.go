@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/perdura/perdura/internal/binder"
 	"github.com/perdura/perdura/internal/model"
 )
 
@@ -80,8 +81,8 @@ func (s *server) baseFuncs(u *ui) template.FuncMap {
 	}
 }
 
-// humanDuration writes a span as people read it, with at most two units: "45s", "15m",
-// "4h 30m", "2d 6h", "3w 2d"; "—" for nothing.
+// humanDuration writes a span as people read it, exactly (binder.Dur: "4h 30m", "1d 20m",
+// "2w"), and "—" for nothing.
 func humanDuration(v any) string {
 	var secs int64
 	switch d := v.(type) {
@@ -108,30 +109,7 @@ func humanDuration(v any) string {
 	default:
 		return fmt.Sprint(v)
 	}
-	if secs == 0 {
-		return "0"
-	}
-	neg := ""
-	if secs < 0 {
-		neg, secs = "-", -secs
-	}
-	units := []struct {
-		n    int64
-		name string
-	}{{7 * 86400, "w"}, {86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}}
-	var parts []string
-	for _, u := range units {
-		if secs >= u.n {
-			parts = append(parts, fmt.Sprintf("%d%s", secs/u.n, u.name))
-			secs %= u.n
-			if len(parts) == 2 {
-				break
-			}
-		} else if len(parts) == 1 {
-			break // "2d" rather than "2d 0h 5m"
-		}
-	}
-	return neg + strings.Join(parts, " ")
+	return binder.Dur(secs)
 }
 
 // money writes an amount with thousands separators and no decimals.

@@ -1,10 +1,14 @@
 package web
 
 import (
+	stdhtml "html"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -223,4 +227,68 @@ func TestNewLinks(t *testing.T) {
 			t.Errorf("GET %s as viewer: status %d, or a New link shown", path, r.StatusCode)
 		}
 	}
+}
+
+// TestLinks follows every link on every page of the demo, as an admin, from the dashboard:
+// no page a link leads to may answer with an error. A link that escapes its query twice, or
+// names an object that is not there, shows up here.
+func TestLinks(t *testing.T) {
+	e := newDemoEnv(t)
+	b := e.browse("admin")
+	href := regexp.MustCompile(`href="([^"]*)"`)
+	seen := map[string]string{"/": "the start"} // target -> the page that links to it
+	queue := []string{"/"}
+	const most = 5000    // pages, so that a link generator gone wild ends the test
+	const perShape = 100 // more than the demo has objects of any kind
+	shapes := map[string]int{}
+	visited := 0
+	for len(queue) > 0 {
+		if visited++; visited > most {
+			t.Fatalf("more than %d pages: do links multiply?", most)
+		}
+		page := queue[0]
+		queue = queue[1:]
+		r := b.get(page)
+		if r.StatusCode != http.StatusOK {
+			t.Errorf("GET %s (linked from %s): status %d", page, seen[page], r.StatusCode)
+			continue
+		}
+		if !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") || page == "/binder" {
+			continue
+		}
+		for _, m := range href.FindAllStringSubmatch(string(r.body), -1) {
+			link := stdhtml.UnescapeString(m[1])
+			u, err := url.Parse(link)
+			if err != nil {
+				t.Errorf("%s: a link that is not a URL: %q", page, link)
+				continue
+			}
+			if u.Scheme != "" || u.Host != "" || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "/static/") {
+				continue // tel:, mailto:, in-page anchors, assets
+			}
+			u.Fragment = ""
+			target := u.String()
+			if _, ok := seen[target]; ok {
+				continue
+			}
+			// Links of one shape (a path's first part and the query's names) are sampled:
+			// every what-if links a map for each object it lists, and so on.
+			// A shape: /services/NAME/history is "services/*/history".
+			parts := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
+			if len(parts) > 1 {
+				parts[1] = "*"
+			}
+			shape := strings.Join(parts, "/") + "?" + strings.Join(slices.Sorted(maps.Keys(u.Query())), "&")
+			if shapes[shape] >= perShape {
+				continue
+			}
+			shapes[shape]++
+			seen[target] = page
+			queue = append(queue, target)
+		}
+	}
+	if len(seen) < 200 {
+		t.Errorf("followed only %d links: the crawl does not reach the pages", len(seen))
+	}
+	t.Logf("followed %d links", visited)
 }

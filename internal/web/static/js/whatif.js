@@ -12,18 +12,18 @@
     rto: "#1b1f24"
   };
 
-  // human writes seconds as people read them, with at most two units: "4h 30m", "2d 6h".
+  // human writes seconds as people read them, exactly, as the server does (binder.Dur):
+  // "4h 30m", "1d 20m"; weeks only for whole weeks.
   function human(secs) {
     if (secs === null || secs === undefined) return "—";
     if (secs === 0) return "0";
     var units = [[604800, "w"], [86400, "d"], [3600, "h"], [60, "m"], [1, "s"]];
+    if (secs % 604800 !== 0) units = units.slice(1);
     var parts = [];
-    for (var i = 0; i < units.length && parts.length < 2; i++) {
+    for (var i = 0; i < units.length; i++) {
       if (secs >= units[i][0]) {
         parts.push(Math.floor(secs / units[i][0]) + units[i][1]);
         secs %= units[i][0];
-      } else if (parts.length === 1) {
-        break;
       }
     }
     return parts.join(" ");
