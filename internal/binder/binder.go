@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"regexp"
+	"strings"
 	"time"
 
 	"github.com/perdura/perdura/internal/analysis"
@@ -151,6 +153,26 @@ func Write(w io.Writer, m *model.Model, opts Options) error {
 // programmer error any test finds.
 var page = template.Must(template.New("binder.html").Funcs(Funcs()).ParseFS(files, "binder.html"))
 
+// phoneInText is an international phone number inside free text: "+49 800 555 0400",
+// "+1 (555) 010-2000".
+var phoneInText = regexp.MustCompile(`\+\d[\d ()./-]{5,}\d`)
+
+// LinkPhones escapes free text (a message template, a note) for HTML and makes each
+// international phone number in it a tel: link: "call the NOC on +49 800 555 0400" can be
+// called with a tap from the binder or the plan page.
+func LinkPhones(text string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range phoneInText.FindAllStringIndex(text, -1) {
+		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
+		num := text[m[0]:m[1]]
+		fmt.Fprintf(&b, `<a class="nowrap" href="%s">%s</a>`, Contact{Phone: num}.TelURL(), template.HTMLEscapeString(num))
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(text[last:]))
+	return template.HTML(b.String())
+}
+
 // Funcs are the template functions the binder's template uses; the web pages that show
 // plans use them too.
 func Funcs() template.FuncMap {
@@ -170,6 +192,10 @@ func Funcs() template.FuncMap {
 			return "after " + Dur(int64(i)*ack)
 		},
 		"binderAdd1": func(i int) int { return i + 1 },
-		"binderDate": func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
+		// binderTel is a phone number as a tel: URL, so that a responder reading the binder
+		// on a phone calls with a tap.
+		"binderTel":    func(phone string) template.URL { return Contact{Phone: phone}.TelURL() },
+		"binderPhones": LinkPhones,
+		"binderDate":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	}
 }

@@ -78,6 +78,35 @@ func TestBinderHoldsEverything(t *testing.T) {
 	}
 }
 
+// TestBinderPhonesCall: wherever the binder shows a phone number (contact list, plans, call
+// trees, providers), it is a tel: link, so a responder reading it on a phone calls with a tap.
+func TestBinderPhonesCall(t *testing.T) {
+	html := stdhtml.UnescapeString(render(t, demo(t)))
+	linked := regexp.MustCompile(`<a [^>]*href="tel:[^"]*"[^>]*>[^<]*</a>`)
+	links := len(linked.FindAllString(html, -1))
+	rest := linked.ReplaceAllString(html, "")
+	phone := regexp.MustCompile(`\+\d{1,3}(?: \d+){2,}`)
+	if left := phone.FindAllString(rest, 5); len(left) > 0 {
+		t.Errorf("phone numbers shown without a tel: link: %q", left)
+	}
+	if links < 100 {
+		t.Errorf("%d tel: links; the demo's binder shows hundreds of phone numbers", links)
+	}
+}
+
+func TestLinkPhones(t *testing.T) {
+	for in, want := range map[string]string{
+		"Telnord NOC +49 800 555 0400, contract TN-7": `Telnord NOC <a class="nowrap" href="tel:+498005550400">+49 800 555 0400</a>, contract TN-7`,
+		"call +1 (555) 010-2000 or +44 20 7946 0958.": `call <a class="nowrap" href="tel:+15550102000">+1 (555) 010-2000</a> or <a class="nowrap" href="tel:+442079460958">+44 20 7946 0958</a>.`,
+		"<b>no number</b> & 24/7, 2026-03-01":         `&lt;b&gt;no number&lt;/b&gt; &amp; 24/7, 2026-03-01`,
+		`"+49 1" is too short <script>`:               `&#34;+49 1&#34; is too short &lt;script&gt;`,
+	} {
+		if got := string(LinkPhones(in)); got != want {
+			t.Errorf("LinkPhones(%q)\n got %s\nwant %s", in, got, want)
+		}
+	}
+}
+
 // TestBinderSelfContained: no script, nothing loaded or linked outside the file.
 func TestBinderSelfContained(t *testing.T) {
 	html := strings.ToLower(render(t, demo(t)))

@@ -315,6 +315,7 @@ func TestBrowser(t *testing.T) {
 		b.page("function")
 	})
 
+	binderFile := filepath.Join(t.TempDir(), "binder.html") // where the downloaded binder is kept
 	t.Run("download the binder", func(t *testing.T) {
 		b.t = t
 		dir := t.TempDir()
@@ -345,7 +346,7 @@ func TestBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Saved under its download name, as a responder's browser would keep it.
-		saved := filepath.Join(dir, "binder.html")
+		saved := binderFile
 		if err := os.WriteFile(saved, body, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -439,12 +440,35 @@ func TestBrowser(t *testing.T) {
 	t.Run("phone", func(t *testing.T) {
 		b.t = t
 		b.do("a phone's screen", chromedp.EmulateViewport(360, 740, chromedp.EmulateScale(2)))
-		b.open("/", "#functions")
-		if w := eval[int](b, `document.documentElement.scrollWidth`); w > 360 {
-			t.Errorf("the dashboard is %d px wide on a 360 px phone: it scrolls sideways", w)
+		// No page scrolls sideways (wide tables scroll in their own box), and every page of
+		// the navigation is in sight without scrolling it.
+		plan := snap.Model.Plans[0].Metadata.Name
+		for _, p := range []struct{ path, wait string }{
+			{"/", "#functions"}, {"/whatif?fail=site/dc-frankfurt", "#impacted"}, {"/services", "#catalog-list"},
+			{"/services/orders-db", "h1"}, {"/people", "#catalog-list"}, {"/bia", "h1"}, {"/plans", "h1"},
+			{"/plans/" + plan, "#timeline"}, {"/functions/online-sales/history", "#revisions"}, {"/findings", "h1"},
+			{"file://" + binderFile, "h1"}, // the binder as a responder keeps it
+		} {
+			if strings.HasPrefix(p.path, "file://") {
+				b.do("open "+p.path, chromedp.Navigate(p.path), chromedp.WaitVisible(chromedp.CSS(p.wait)))
+			} else {
+				b.open(p.path, p.wait)
+			}
+			if w := eval[int](b, `document.documentElement.scrollWidth`); w > 360 {
+				t.Errorf("%s is %d px wide on a 360 px phone: it scrolls sideways", p.path, w)
+			}
+			hidden := eval[[]string](b, `[...document.querySelectorAll("nav.menu a")].filter(a => {
+				const r = a.getBoundingClientRect(); return r.right > window.innerWidth || r.left < 0 || r.height === 0;
+			}).map(a => a.textContent)`)
+			if len(hidden) > 0 {
+				t.Errorf("%s on a phone: the navigation hides %v", p.path, hidden)
+			}
 		}
+		b.open("/", "#functions")
 		b.page("dashboard-phone")
 		b.open("/whatif?fail=site/dc-frankfurt", "#impacted")
 		b.page("whatif-phone")
+		b.open("/plans/"+plan, "#timeline")
+		b.page("plan-phone")
 	})
 }

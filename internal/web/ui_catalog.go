@@ -368,6 +368,8 @@ type catalogListCell struct {
 	Href   string
 	Tip    string // said after Text: shown on hover, read by screen readers
 	IsTier bool
+	Tel    string // a phone number, to call with a tap
+	Mail   string // an email address, to write to
 }
 
 var catalogTabs = []struct{ label, path, kind string }{
@@ -892,7 +894,7 @@ func (c *catalogPages) personList(q *request) error {
 	l.Columns = []catalogListColumn{{Label: "Person"}, {Label: "Phone"}, {Label: "Email"}, {Label: "Deputy"}, {Label: "Teams"}, {Label: "Plan roles", Num: true}}
 	for _, p := range rows[from:to] {
 		ref := "person/" + p.Metadata.Name
-		phone := catalogListCell{Text: p.Spec.Phone}
+		phone := catalogListCell{Tel: p.Spec.Phone}
 		if p.Spec.Phone == "" {
 			phone = catalogListCell{Text: "no phone", Class: "warn"}
 		}
@@ -901,7 +903,7 @@ func (c *catalogPages) personList(q *request) error {
 			dep = []string{"person/" + p.Spec.Deputy}
 		}
 		l.Rows = append(l.Rows, catalogListRow{Ref: ref, Cells: []catalogListCell{
-			{Ref: ref, Title: catalogFirstNonEmpty(p.Spec.DisplayName, p.Metadata.Title)}, phone, {Text: p.Spec.Email},
+			{Ref: ref, Title: catalogFirstNonEmpty(p.Spec.DisplayName, p.Metadata.Title)}, phone, {Mail: p.Spec.Email},
 			{Refs: dep}, {Refs: catalogPrefixed("team", x.teamsOf[p.Metadata.Name])},
 			{Text: strconv.Itoa(len(x.roles[p.Metadata.Name])), Num: true},
 		}})

@@ -38,7 +38,7 @@ func TestCatalogLists(t *testing.T) {
 		{"/sites", []string{`data-ref="site/dc-frankfurt"`, `data-ref="site/dc-amsterdam"`}, nil, -1},
 		{"/providers", []string{`data-ref="provider/nimbus-cloud"`, `data-ref="provider/payvia"`}, nil, 4},
 		{"/providers?criticality=critical", nil, nil, -1},
-		{"/people", []string{`data-ref="person/marta-keller"`, "Marta Keller"}, nil, 15},
+		{"/people", []string{`data-ref="person/marta-keller"`, "Marta Keller", `href="tel:&#43;49695551001"`, `href="mailto:marta.keller@northwind-retail.example"`}, nil, 15},
 		{"/people?team=team-crisis", []string{`data-ref="person/marta-keller"`}, []string{`data-ref="person/lena-fischer"`}, 5},
 		{"/people?reach=phone", []string{`data-ref="person/marta-keller"`}, nil, -1},
 		{"/services?owner=team-nobody", []string{"No services match"}, nil, 0},
