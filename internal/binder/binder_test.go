@@ -201,6 +201,26 @@ func TestPlanTimeline(t *testing.T) {
 	}
 }
 
+// TestPlanWithoutDurations: a plan none of whose steps says how long it takes (or with no
+// steps) neither fits nor misses its RTO: it is unknown, and says so.
+func TestPlanWithoutDurations(t *testing.T) {
+	m := demo(t)
+	p := *m.Plan("backoffice-recovery")
+	for name, steps := range map[string][]model.Step{
+		"no steps":     nil,
+		"no durations": {{ID: "a", Title: "A"}, {ID: "b", Title: "B", After: []string{"a"}}},
+	} {
+		p.Spec.Steps = steps
+		v := NewPlan(m, NewTargets(m, nil), &p, generated)
+		if !v.Verdict.Unknown || v.Verdict.Fits || v.Verdict.Misses() || !v.Verdict.HasRTO {
+			t.Errorf("%s: verdict %+v, want unknown, neither fits nor misses", name, v.Verdict)
+		}
+		if text := v.VerdictText(); !strings.Contains(text, "unknown") || strings.Contains(text, "fits") {
+			t.Errorf("%s: verdict text %q", name, text)
+		}
+	}
+}
+
 // TestReviewStatus: due is last + every; overdue once the day has passed.
 func TestReviewStatus(t *testing.T) {
 	every := model.MustDuration("30d")

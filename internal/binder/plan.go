@@ -3,6 +3,7 @@ package binder
 import (
 	"fmt"
 	"html/template"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -89,13 +90,22 @@ type Verdict struct {
 	// Fits reports Total <= RTO; By is how far it misses or how much is to spare.
 	Fits bool
 	By   int64
+	// Unknown: no step states a duration (or there are no steps), so how long the plan takes
+	// is not known and it neither fits nor misses.
+	Unknown bool
 }
+
+// Misses reports whether the plan is known to take longer than the RTO it serves.
+func (v Verdict) Misses() bool { return v.HasRTO && !v.Unknown && !v.Fits }
 
 // VerdictText is the verdict in words: "The critical path takes 5h 30m; the tightest RTO of
 // what it covers is 4h (erp, inherited from function/finance) — misses by 1h 30m."
 func (p *Plan) VerdictText() string {
 	v := p.Verdict
 	s := "The critical path takes " + Dur(v.Total)
+	if v.Unknown {
+		s = "No step says how long it takes, so how long the plan takes is unknown"
+	}
 	if !v.HasRTO {
 		return s + "; nothing it covers has an RTO."
 	}
@@ -105,6 +115,9 @@ func (p *Plan) VerdictText() string {
 		src = "inherited from " + c.From
 	}
 	s += fmt.Sprintf("; the tightest RTO of what it covers is %s (%s, %s)", Dur(v.RTO), c.Service, src)
+	if v.Unknown {
+		return s + "."
+	}
 	if v.Fits {
 		if v.By == 0 {
 			return s + " — fits exactly."
@@ -366,10 +379,11 @@ func (v *Plan) timeline(p *model.Plan) {
 		end = max(end, start[i]+dur(i))
 	}
 	v.Verdict.Total = total
+	v.Verdict.Unknown = !slices.ContainsFunc(p.Spec.Steps, func(s model.Step) bool { return s.Duration != nil })
 	scale := max(total, end)
 	if t := v.Tightest; t != nil {
 		v.Verdict.HasRTO, v.Verdict.RTO = true, t.RTO
-		v.Verdict.Fits = total <= t.RTO
+		v.Verdict.Fits = !v.Verdict.Unknown && total <= t.RTO
 		if v.Verdict.Fits {
 			v.Verdict.By = t.RTO - total
 		} else {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,6 +57,8 @@ type dashboard struct {
 	TargetFindings []lint.Finding // lint findings that say a stated target cannot be met
 	// TargetFindingsTotal is how many there are; TargetFindings is cut to dashListMax.
 	TargetFindingsTotal int
+	// TargetRules counts them by rule, for links to each rule's findings.
+	TargetRules []dashRuleCount
 
 	SPOFs       []dashSPOF // single failures under critical objects, most shared first
 	SPOFObjects int        // how many critical objects have at least one
@@ -209,6 +212,13 @@ func buildDashboard(snap *catalog.Snapshot, now time.Time) dashboard {
 		}
 	}
 	d.TargetFindingsTotal = len(d.TargetFindings)
+	byRule := map[string]int{}
+	for _, f := range d.TargetFindings {
+		byRule[f.Rule]++
+	}
+	for _, r := range slices.Sorted(maps.Keys(byRule)) {
+		d.TargetRules = append(d.TargetRules, dashRuleCount{Rule: r, Count: byRule[r]})
+	}
 	d.TargetFindings = d.TargetFindings[:min(len(d.TargetFindings), dashListMax)]
 	d.SPOFs, d.SPOFObjects = dashSPOFCauses(snap.Estate.SPOFs)
 	d.SPOFTotal = len(d.SPOFs)

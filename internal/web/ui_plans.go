@@ -70,7 +70,7 @@ func (s *server) plansPage(q *request) error {
 	all := binder.Plans(snap.Model, binder.NewTargets(snap.Model, snap.Graph), now)
 	d := plansList{All: len(all), Show: show, ShowText: planShows[show], Today: now.UTC().Format("2006-01-02")}
 	for _, p := range all {
-		miss := p.Verdict.HasRTO && !p.Verdict.Fits
+		miss := p.Verdict.Misses()
 		if miss {
 			d.Misses++
 		}

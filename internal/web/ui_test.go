@@ -233,13 +233,33 @@ func TestNewLinks(t *testing.T) {
 // no page a link leads to may answer with an error. A link that escapes its query twice, or
 // names an object that is not there, shows up here.
 func TestLinks(t *testing.T) {
-	e := newDemoEnv(t)
-	b := e.browse("admin")
+	if n := crawl(t, newDemoEnv(t).browse("admin"), 100); n < 200 {
+		t.Errorf("followed only %d links: the crawl does not reach the pages", n)
+	}
+}
+
+// TestLinksLarge does the same on a 2,000-service estate, where lists are cut short and link
+// to the rest, sampling a few links of each kind.
+func TestLinksLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stores a 2,000-service estate")
+	}
+	e, _ := newSynthEnv(t, 2000)
+	if n := crawl(t, e.browse("admin"), 4); n < 100 {
+		t.Errorf("followed only %d links", n)
+	}
+}
+
+// crawl follows the links of the pages b reaches from the dashboard and reports every link
+// that answers with an error; it returns how many pages it fetched. Links of one shape (the
+// path with the object's name left out, and the query's names: "services/*/history?") are
+// sampled, perShape of each: every what-if links a map for each object it lists, and so on.
+func crawl(t *testing.T, b *browser, perShape int) int {
+	t.Helper()
 	href := regexp.MustCompile(`href="([^"]*)"`)
 	seen := map[string]string{"/": "the start"} // target -> the page that links to it
 	queue := []string{"/"}
-	const most = 5000    // pages, so that a link generator gone wild ends the test
-	const perShape = 100 // more than the demo has objects of any kind
+	const most = 5000 // pages, so that a link generator gone wild ends the test
 	shapes := map[string]int{}
 	visited := 0
 	for len(queue) > 0 {
@@ -271,9 +291,6 @@ func TestLinks(t *testing.T) {
 			if _, ok := seen[target]; ok {
 				continue
 			}
-			// Links of one shape (a path's first part and the query's names) are sampled:
-			// every what-if links a map for each object it lists, and so on.
-			// A shape: /services/NAME/history is "services/*/history".
 			parts := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
 			if len(parts) > 1 {
 				parts[1] = "*"
@@ -287,8 +304,6 @@ func TestLinks(t *testing.T) {
 			queue = append(queue, target)
 		}
 	}
-	if len(seen) < 200 {
-		t.Errorf("followed only %d links: the crawl does not reach the pages", len(seen))
-	}
 	t.Logf("followed %d links", visited)
+	return visited
 }
