@@ -75,7 +75,7 @@ func newDemoCmd(e *env) *cobra.Command {
 		Short: "Serve a fresh Perdura holding the demo organisation, Northwind Retail",
 		Long: `Demo starts a server on a fresh embedded database that holds the demo organisation (the
 model in examples/, embedded in the binary) and a demo admin, whose password it prints once,
-with a first request to try. It serves the JSON API; the web UI is the next step of the product.
+with a first request to try. It serves the web UI and the JSON API, as perdura serve does.
 The database lives in a temporary folder removed on exit, unless --keep names a file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

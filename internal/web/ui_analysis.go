@@ -77,6 +77,8 @@ type whatIfResults struct {
 	Failed   []string
 	Scenario *whatIfScenario
 	For      string
+	// HoldsSites: a site or provider fails, which a scenario's duration or For keeps down.
+	HoldsSites bool
 	// ShareURL is this what-if's short URL; AllRowsURL and AllPathsURL lift the caps.
 	ShareURL, AllRowsURL, AllPathsURL string
 	MapURL                            string
@@ -273,7 +275,7 @@ func whatIfFailure(m *model.Model, qs url.Values) (f analysis.Failure, chosen bo
 		if s := m.Scenario(sc); s != nil {
 			f = analysis.ScenarioFailure(s)
 		} else {
-			errs = append(errs, fmt.Sprintf("There is no scenario named %q%s.", sc, whatIfSuggestion(m, model.KindScenario, sc)))
+			errs = append(errs, fmt.Sprintf("There is no scenario named %q%s", sc, whatIfSuggestion(m, model.KindScenario, sc)))
 		}
 	}
 	fails := qs["fail"]
@@ -295,7 +297,7 @@ func whatIfFailure(m *model.Model, qs url.Values) (f analysis.Failure, chosen bo
 		}
 		k, _ := model.KindForPrefix(kind)
 		if _, ok := m.Get(k, name); !ok {
-			errs = append(errs, fmt.Sprintf("There is no %s named %q%s.", kind, name, whatIfSuggestion(m, k, name)))
+			errs = append(errs, fmt.Sprintf("There is no %s named %q%s", kind, name, whatIfSuggestion(m, k, name)))
 		}
 	}
 	if d := strings.TrimSpace(qs.Get("for")); d != "" {
@@ -312,7 +314,8 @@ func whatIfFailure(m *model.Model, qs url.Values) (f analysis.Failure, chosen bo
 	return f, chosen, errs
 }
 
-// whatIfSuggestion says `; did you mean "x"?` when a name is close to one of its kind.
+// whatIfSuggestion ends a sentence about an unknown name: `; did you mean "x"?` when a name
+// is close to one of its kind, a full stop otherwise.
 func whatIfSuggestion(m *model.Model, k model.Kind, name string) string {
 	var names []string
 	switch k {
@@ -331,7 +334,7 @@ func whatIfSuggestion(m *model.Model, k model.Kind, name string) string {
 	if s, ok := model.Nearest(name, names); ok {
 		return fmt.Sprintf("; did you mean %q?", s)
 	}
-	return ""
+	return "."
 }
 
 // whatIfResultsOf arranges an impact for the page.
@@ -359,6 +362,7 @@ func whatIfResultsOf(m *model.Model, im *analysis.Impact, qs url.Values) *whatIf
 	mapq := url.Values{}
 	for _, ref := range im.Failed {
 		mapq.Add("fail", ref)
+		r.HoldsSites = r.HoldsSites || strings.HasPrefix(ref, "site/") || strings.HasPrefix(ref, "provider/")
 	}
 	r.MapURL = "/map?" + whatIfEncode(mapq)
 

@@ -107,10 +107,21 @@ func TestWhatIfPage(t *testing.T) {
 		if r.StatusCode != http.StatusOK {
 			t.Fatalf("status %d: %.500s", r.StatusCode, body)
 		}
-		for _, want := range []string{`<option value="ransomware" selected>`, "Scenario: Ransomware", `data-ref="service/erp-db"`} {
+		for _, want := range []string{`<option value="ransomware" selected>`, "Scenario: Ransomware", `data-ref="service/erp-db"`, "Its duration, 10d, holds sites and providers down; it fails only services"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("ransomware page lacks %s", want)
 			}
+		}
+	})
+
+	t.Run("a scenario that holds a site down", func(t *testing.T) {
+		body := string(b.get("/whatif?scenario=site-loss-frankfurt").body)
+		if !strings.Contains(body, "The sites and providers listed here stay down for 3d, the scenario’s duration") {
+			t.Errorf("the page does not say that the scenario holds the site down for its duration: %.600s", between(body, `class="whatif-failed"`, "</div>"))
+		}
+		body = string(b.get("/whatif?scenario=site-loss-frankfurt&for=1h").body)
+		if strings.Contains(body, "the scenario’s duration") || !strings.Contains(body, "stay down for 1h") {
+			t.Errorf("with for=1h the page still speaks of the scenario's duration: %.600s", between(body, `class="whatif-failed"`, "</div>"))
 		}
 	})
 
@@ -136,7 +147,7 @@ func TestWhatIfPage(t *testing.T) {
 		query string
 		want  []string
 	}{
-		{"fail=site/dc-frankfrt", []string{`no site named &#34;dc-frankfrt&#34;`, `did you mean &#34;dc-frankfurt&#34;?`}},
+		{"fail=site/dc-frankfrt", []string{`no site named &#34;dc-frankfrt&#34;`, `did you mean &#34;dc-frankfurt&#34;?</li>`}},
 		{"fail=service/orders-dbb", []string{`did you mean &#34;orders-db&#34;?`}},
 		{"scenario=ransomwar", []string{`no scenario named &#34;ransomwar&#34;`, `did you mean &#34;ransomware&#34;?`}},
 		{"fail=function/online-sales", []string{`cannot fail`}},

@@ -67,6 +67,7 @@
             backgroundColor: status.map(function (s) { return colours[s]; }),
             borderColor: status.map(function (s) { return colours[s]; }),
             borderSkipped: false,
+            minBarLength: 3, // a 5-minute outage on a 6-day axis is still a visible bar
             barPercentage: 0.75,
             categoryPercentage: 0.9,
             order: 2
