@@ -1,7 +1,9 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -305,6 +307,49 @@ func TestMetrics(t *testing.T) {
 	}
 	if !strings.Contains(body, `route="unmatched"`) || !strings.Contains(body, "perdura_http_request_duration_seconds_bucket") {
 		t.Errorf("metrics lack the unmatched route or the duration histogram")
+	}
+}
+
+// TestMetricsMethods: made-up methods, sent without signing in, are counted as OTHER, so
+// that no client can grow the series the server keeps without bound.
+func TestMetricsMethods(t *testing.T) {
+	e := newEnv(t)
+	anon := e.anonymous()
+	sent := []string{"BREW", "PROPFIND", "get", "X-123"}
+	for i := range 50 {
+		sent = append(sent, fmt.Sprintf("M%d", i))
+	}
+	for _, m := range sent {
+		for _, path := range []string{"/api/v1/services/web", "/no/such/page", "/healthz"} {
+			if r := anon.do(m, path, nil, nil); r.StatusCode < 400 {
+				t.Errorf("%s %s: status %d, want a refusal", m, path, r.StatusCode)
+			}
+		}
+	}
+	anon.do("DELETE", "/api/v1/services/web", nil, nil)
+	body := string(anon.do("GET", "/metrics", nil, nil).body)
+	for _, m := range sent {
+		if strings.Contains(body, `method="`+m+`"`) {
+			t.Errorf("metrics have a series for the method %q", m)
+		}
+	}
+	for _, want := range []string{
+		`perdura_http_requests_total{method="OTHER",route="unmatched",status="405"}`,
+		`perdura_http_requests_total{method="DELETE",route="DELETE /api/v1/services/{name}",status="401"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// Every label value of the request series comes from a bounded set.
+	for line := range strings.Lines(body) {
+		if !strings.HasPrefix(line, "perdura_http_request") {
+			continue
+		}
+		method := between(line, `method="`, `"`)
+		if !slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OTHER"}, method) {
+			t.Errorf("a series with the method %q: %s", method, line)
+		}
 	}
 }
 
