@@ -20,6 +20,8 @@ const (
 	sessionCookie = "perdura_session"
 	csrfHeader    = "X-CSRF-Token"
 	metaPerm      = "permission" // huma.Operation.Metadata key: the auth.Permission a route needs
+	// metaSessionOnly is the Metadata key of route.sessionOnly.
+	metaSessionOnly = "sessionOnly"
 )
 
 // principal is who is calling: a user through a browser session or an API token.
@@ -93,6 +95,9 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	p, prob := s.identify(ctx.Context(), r)
 	if prob == nil && !p.allowed(perm) {
 		prob = problem(http.StatusForbidden, fmt.Sprintf("the %s role may not do this (it needs the %q permission)", p.role(), perm))
+	}
+	if only, _ := op.Metadata[metaSessionOnly].(bool); prob == nil && only {
+		prob = needSession(p)
 	}
 	if prob != nil {
 		if prob.Status == http.StatusUnauthorized {

@@ -232,7 +232,7 @@ func TestTokens(t *testing.T) {
 	if r := sc.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
 		t.Errorf("expired token: status %d, want 401", r.StatusCode)
 	}
-	if r := e.as("viewer").do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 404 {
+	if r := e.login("viewer").do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 404 {
 		t.Errorf("viewer revokes editor's token: status %d, want 404", r.StatusCode)
 	}
 	if r := ed.do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 204 {
@@ -243,6 +243,77 @@ func TestTokens(t *testing.T) {
 	}
 	if r := (&client{e: e, hc: e.ts.Client(), bearer: "pdr_nonsense"}).do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
 		t.Errorf("malformed token: status %d, want 401", r.StatusCode)
+	}
+}
+
+// TestTokensNeedSession: a leaked token, however short-lived, cannot mint a lasting one or
+// revoke its owner's other tokens, through the API or the account page; it may still list
+// them. A session may, and so may a token acting as an admin.
+func TestTokensNeedSession(t *testing.T) {
+	e := newEnv(t)
+	ed := e.login("editor")
+	exp := e.clock.Now().Add(time.Hour)
+	var short, other NewToken
+	ed.do("POST", "/api/v1/tokens", map[string]any{"name": "short", "expiresAt": exp}, nil).json(t, &short)
+	ed.do("POST", "/api/v1/tokens", map[string]any{"name": "other"}, nil).json(t, &other)
+	leaked := &client{e: e, hc: e.ts.Client(), bearer: short.Secret}
+
+	r := leaked.do("POST", "/api/v1/tokens", map[string]any{"name": "forever"}, nil)
+	if p := r.problem(t); r.StatusCode != 403 || !strings.Contains(p.Detail, "sign in with your password") {
+		t.Errorf("a token creates a token: status %d %q, want 403 saying to sign in", r.StatusCode, p.Detail)
+	}
+	// Refused before the body is read: what it asks for does not matter.
+	if r := leaked.do("POST", "/api/v1/tokens", "{}", nil); r.StatusCode != 403 {
+		t.Errorf("a token creates a token with an empty body: status %d, want 403", r.StatusCode)
+	}
+	for _, id := range []string{other.ID, short.ID, "000000000000"} {
+		if r := leaked.do("DELETE", "/api/v1/tokens/"+id, nil, nil); r.StatusCode != 403 {
+			t.Errorf("a token revokes token %s: status %d, want 403", id, r.StatusCode)
+		}
+	}
+	// Through the account page's forms, too.
+	if r := leaked.do("POST", "/account/tokens", "name=forever", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}); r.StatusCode != 403 {
+		t.Errorf("a token posts the account page's token form: status %d, want 403", r.StatusCode)
+	}
+	if r := leaked.do("POST", "/account/tokens/"+other.ID+"/revoke", nil, nil); r.StatusCode != 403 {
+		t.Errorf("a token posts the account page's revoke form: status %d, want 403", r.StatusCode)
+	}
+	if r := leaked.do("GET", "/account", nil, nil); r.StatusCode != 200 || strings.Contains(string(r.body), `id="token-form"`) ||
+		!strings.Contains(string(r.body), `id="token-session-only"`) {
+		t.Errorf("the account page through a token: status %d, want 200 without the token form", r.StatusCode)
+	}
+	var list TokenList
+	if r := leaked.do("GET", "/api/v1/tokens", nil, nil); r.StatusCode != 200 {
+		t.Errorf("a token lists its owner's tokens: status %d, want 200", r.StatusCode)
+	} else if r.json(t, &list); len(list.Items) != 3 {
+		t.Errorf("a token lists %d tokens, want editor's 3", len(list.Items))
+	}
+	for _, tk := range list.Items {
+		if tk.Revoked {
+			t.Errorf("token %s was revoked", tk.ID)
+		}
+	}
+	if r := e.as("editor").do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+		t.Errorf("editor's other token after the attempts: status %d, want 200", r.StatusCode)
+	}
+
+	// An admin's token acts as an admin: it may create, and revoke anyone's.
+	admin := e.as("admin")
+	if r := admin.do("POST", "/api/v1/tokens", map[string]any{"name": "rotated"}, nil); r.StatusCode != 201 {
+		t.Errorf("an admin token creates a token: status %d, want 201; body %s", r.StatusCode, r.body)
+	}
+	if r := admin.do("DELETE", "/api/v1/tokens/"+short.ID, nil, nil); r.StatusCode != 204 {
+		t.Errorf("an admin token revokes editor's token: status %d, want 204", r.StatusCode)
+	}
+	// An admin's token with a lesser role does not act as an admin.
+	var lesser NewToken
+	e.login("admin").do("POST", "/api/v1/tokens", map[string]any{"name": "report", "role": "viewer"}, nil).json(t, &lesser)
+	if r := (&client{e: e, hc: e.ts.Client(), bearer: lesser.Secret}).do("POST", "/api/v1/tokens", map[string]any{"name": "x", "role": "viewer"}, nil); r.StatusCode != 403 {
+		t.Errorf("an admin's viewer token creates a token: status %d, want 403", r.StatusCode)
+	}
+	// The session revokes.
+	if r := ed.do("DELETE", "/api/v1/tokens/"+other.ID, nil, nil); r.StatusCode != 204 {
+		t.Errorf("a session revokes its user's token: status %d, want 204", r.StatusCode)
 	}
 }
 

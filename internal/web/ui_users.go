@@ -139,9 +139,11 @@ type accountData struct {
 	Perms       []permRow
 	SessionEnds *time.Time
 	ViaToken    string // the token's name, when the page was fetched with a bearer token
-	Tokens      []tokenRow
-	Roles       []string // roles a new token may have
-	Done        string
+	// ManageTokens: the caller may create and revoke tokens (a session, or an admin's token).
+	ManageTokens bool
+	Tokens       []tokenRow
+	Roles        []string // roles a new token may have
+	Done         string
 	// NewToken is a token just created: its secret is shown on this answer only.
 	NewToken *NewToken
 	// Form values and refusals of the token and password forms.
@@ -199,6 +201,7 @@ func (s *server) renderAccount(q *request, status int, d *accountData) error {
 	if p.token != nil {
 		d.ViaToken = p.token.Name
 	}
+	d.ManageTokens = needSession(p) == nil
 	for _, r := range auth.Roles() {
 		if auth.Covers(p.role(), r) {
 			d.Roles = append(d.Roles, r)
@@ -221,6 +224,9 @@ func (s *server) renderAccount(q *request, status int, d *accountData) error {
 // accountTokenCreate makes an API token for the caller through createToken and shows its
 // secret on the answer itself: not in a redirect, not in a URL, not in the log.
 func (s *server) accountTokenCreate(q *request) error {
+	if tokenRefused(q) {
+		return nil
+	}
 	if err := q.r.ParseForm(); err != nil {
 		return badRequest{"The token form could not be read."}
 	}
@@ -266,7 +272,21 @@ func (s *server) accountTokenCreate(q *request) error {
 	return s.renderAccount(q, http.StatusCreated, &d)
 }
 
+// tokenRefused answers 403 to an API token that may not manage tokens (see needSession),
+// and reports whether it did.
+func tokenRefused(q *request) bool {
+	if needSession(q.p) == nil {
+		return false
+	}
+	q.s.pageError(q.w, q.r, q.p, http.StatusForbidden,
+		"An API token cannot create or revoke API tokens. Sign in with your password in a browser and do it on your account page.")
+	return true
+}
+
 func (s *server) accountTokenRevoke(q *request) error {
+	if tokenRefused(q) {
+		return nil
+	}
 	if _, err := s.revokeToken(q.ctx(), &tokenIDInput{ID: q.r.PathValue("id")}); err != nil {
 		_, _, err := problemFields(err, "", "")
 		if err == nil {
