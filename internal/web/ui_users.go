@@ -181,7 +181,7 @@ func (s *server) tokenRows(ts []TokenInfo) []tokenRow {
 
 var accountDone = map[string]string{
 	"revoked":  "The token was revoked: it no longer works.",
-	"password": "Your password was changed. Other browsers where you are signed in stay signed in until their sessions end.",
+	"password": "Your password was changed. You stay signed in here; every other browser where you were signed in was signed out.",
 }
 
 func (s *server) accountPage(q *request) error {
@@ -500,12 +500,26 @@ type userData struct {
 var userDone = map[string]string{
 	"created":  "The user was created. Give them their user name and password; they can change the password on their account page.",
 	"saved":    "The changes were saved. They apply to the user's next request.",
-	"password": "The password was reset.",
+	"password": "The password was reset, and every browser where they were signed in was signed out. Their API tokens keep working.",
 	"revoked":  "The token was revoked: it no longer works.",
 }
 
+// userPasswordDone is what the user page says after a password reset: an admin resetting
+// their own password stays signed in in this browser.
+func userPasswordDone(self bool) string {
+	if self {
+		return "Your password was reset. You stay signed in here; every other browser where you were signed in was signed out."
+	}
+	return userDone["password"]
+}
+
 func (s *server) userPage(q *request) error {
-	return s.renderUser(q, http.StatusOK, q.r.PathValue("name"), &userData{Done: userDone[q.r.URL.Query().Get("done")]})
+	done := q.r.URL.Query().Get("done")
+	msg := userDone[done]
+	if done == "password" {
+		msg = userPasswordDone(q.r.PathValue("name") == q.p.user.Name)
+	}
+	return s.renderUser(q, http.StatusOK, q.r.PathValue("name"), &userData{Done: msg})
 }
 
 func (s *server) renderUser(q *request, status int, name string, d *userData) error {
@@ -615,7 +629,7 @@ func (s *server) userUpdate(q *request) error {
 			return s.renderUser(q, status, name, d)
 		}
 		if generate {
-			d.Done, d.Password = "The password was reset.", pw
+			d.Done, d.Password = userPasswordDone(name == q.p.user.Name), pw
 			return s.renderUser(q, http.StatusOK, name, d)
 		}
 		http.Redirect(q.w, q.r, "/admin/users/"+url.PathEscape(name)+"?done=password", http.StatusSeeOther)

@@ -132,11 +132,29 @@ func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutp
 	if err := s.keepAnAdmin(ctx, u.Name, u.Role == auth.RoleAdmin && !u.Disabled); err != nil {
 		return nil, err
 	}
-	if err := s.deps.Auth.UpdateUser(ctx, authActor(ctx), u); err != nil {
+	if b.Password != nil {
+		err = s.setPassword(ctx, u)
+	} else {
+		err = s.deps.Auth.UpdateUser(ctx, authActor(ctx), u)
+	}
+	if err != nil {
 		return nil, noUser(err, in.Name)
 	}
 	s.authn.Forget(u.Name) // a disabled or demoted user's next request sees it
 	return &userOutput{Body: userInfo(u)}, nil
+}
+
+// setPassword stores u with a new password hash and, in the same transaction, ends u's
+// sessions: whoever signed in with the old password (someone who learnt it, a browser left
+// signed in) is out. Users changing their own password through a session keep that one, so
+// they stay signed in. API tokens stay; they were not made from the password.
+func (s *server) setPassword(ctx context.Context, u auth.User) error {
+	var keep []byte
+	if p := caller(ctx); p.session != nil && p.user.Name == u.Name {
+		keep = p.session.IDHash
+	}
+	_, err := s.deps.Auth.UpdateUserEndSessions(ctx, authActor(ctx), u, keep)
+	return err
 }
 
 func (s *server) deleteUser(ctx context.Context, in *userNameInput) (*noContent, error) {
