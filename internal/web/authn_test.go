@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -420,6 +421,93 @@ func TestMetricsMethods(t *testing.T) {
 		method := between(line, `method="`, `"`)
 		if !slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OTHER"}, method) {
 			t.Errorf("a series with the method %q: %s", method, line)
+		}
+	}
+}
+
+// TestLockedLoginsNotAudited: wrong passwords are audited, but logins the rate limit refuses
+// (which check no password) are not, so a client retrying a locked name cannot grow the
+// audit trail; the lock is logged once per name or address and window, never the password.
+func TestLockedLoginsNotAudited(t *testing.T) {
+	var logs logBuffer
+	e := newEnv(t, func(d *Deps) { d.Logger = logs.logger() })
+	anon := e.anonymous()
+	failed := func() int {
+		t.Helper()
+		var page AuditPage
+		e.as("auditor").do("GET", "/api/v1/audit?action=login.failed&limit=1000", nil, nil).json(t, &page)
+		return len(page.Items)
+	}
+	warnings := func(key string) int {
+		t.Helper()
+		n := 0
+		for line := range strings.Lines(logs.String()) {
+			if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, `"key":"`+key+`"`) {
+				n++
+			}
+		}
+		return n
+	}
+	try := func(user, pw string, want int) {
+		t.Helper()
+		if r := anon.do("POST", "/api/v1/login", map[string]string{"user": user, "password": pw}, nil); r.StatusCode != want {
+			t.Fatalf("login %s: status %d, want %d", user, r.StatusCode, want)
+		}
+	}
+	for i := range 5 {
+		try("editor", fmt.Sprintf("wrong password %d", i), 401)
+	}
+	if got := failed(); got != 5 {
+		t.Errorf("login.failed entries after 5 wrong passwords: %d, want 5", got)
+	}
+	for i := range 50 {
+		try("editor", fmt.Sprintf("locked guess %d", i), 429)
+		try("Editor", password("editor"), 429) // the right one too, in any case
+	}
+	// The login page, as the API.
+	b := e.visitor()
+	tok := between(string(b.get("/login").body), `name="token" value="`, `"`)
+	if r := b.post("/login", url.Values{"token": {tok}, "user": {"editor"}, "password": {"locked guess on the page"}}); r.StatusCode != 429 {
+		t.Errorf("login page while locked: status %d, want 429", r.StatusCode)
+	}
+	if got := failed(); got != 5 {
+		t.Errorf("login.failed entries after 101 locked attempts: %d, want still 5", got)
+	}
+	if got := warnings("user:editor"); got != 1 {
+		t.Errorf("warnings about the lock of editor: %d, want 1; log:\n%s", got, logs.String())
+	}
+
+	// After the window, wrong passwords are audited again, and a new lock is logged anew.
+	e.clock.Advance(15*time.Minute + time.Second)
+	for i := range 5 {
+		try("editor", fmt.Sprintf("later wrong password %d", i), 401)
+	}
+	try("editor", "locked again", 429)
+	try("editor", "locked again", 429)
+	if got, want := failed(), 10; got != want {
+		t.Errorf("login.failed entries in the second window: %d, want %d", got, want)
+	}
+	if got := warnings("user:editor"); got != 2 {
+		t.Errorf("warnings about editor's second lock: %d, want 2", got)
+	}
+
+	// An address trying many names is locked and logged once too: 20 failures in the window,
+	// editor's 5 with 15 more names.
+	for i := range 15 {
+		try(fmt.Sprintf("guess%d", i), "x", 401)
+	}
+	for i := range 20 {
+		try(fmt.Sprintf("other%d", i), "x", 429)
+	}
+	if got := warnings("addr:127.0.0.1"); got != 1 {
+		t.Errorf("warnings about the address's lock: %d, want 1", got)
+	}
+	if got, want := failed(), 25; got != want {
+		t.Errorf("login.failed entries after the address lock: %d, want %d", got, want)
+	}
+	for _, secret := range []string{"wrong password", "locked guess", "locked again", password("editor")} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds a password tried (%q)", secret)
 		}
 	}
 }

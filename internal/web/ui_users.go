@@ -329,6 +329,7 @@ func (s *server) accountPassword(q *request) error {
 	var locked *auth.LockedError
 	switch {
 	case errors.As(err, &locked):
+		s.noteLocked(q.ctx(), locked)
 		d.PasswordErrs["current"] = "Too many wrong passwords. Try again in " + humanDuration(locked.RetryAfter.Round(time.Second)) + "."
 		return s.renderAccount(q, http.StatusTooManyRequests, &d)
 	case errors.Is(err, auth.ErrBadCredentials):
