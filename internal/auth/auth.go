@@ -69,6 +69,10 @@ type Store interface {
 	User(ctx context.Context, name string) (User, error)
 	Users(ctx context.Context) ([]User, error)
 	UpdateUser(ctx context.Context, a Actor, u User) error
+	// UpdateUserEndSessions is UpdateUser that, in the same transaction, ends every session
+	// of the user but the one whose cookie hashes to keep (nil: all), and returns how many it
+	// ended: for password changes and resets. Its audit entry records the number.
+	UpdateUserEndSessions(ctx context.Context, a Actor, u User, keep []byte) (int, error)
 	DeleteUser(ctx context.Context, a Actor, name string) error
 
 	CreateSession(ctx context.Context, s Session) error

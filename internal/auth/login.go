@@ -26,6 +26,13 @@ var (
 // address; RetryAfter is how long until the window has passed.
 type LockedError struct {
 	RetryAfter time.Duration
+	// Key is the counter over its limit: "user:" and the name tried in lower case, or
+	// "addr:" and the client's address.
+	Key string
+	// First reports the first refusal of Key by this Authenticator within a window: callers
+	// note that one (a log line) and stay quiet about the rest, so that a client hammering a
+	// locked login grows neither the log nor the audit trail.
+	First bool
 }
 
 func (e *LockedError) Error() string {
@@ -59,6 +66,7 @@ type Authenticator struct {
 	window      time.Duration
 
 	cache credCache
+	locks lockNotes
 
 	dummyOnce sync.Once
 	dummy     string // a hash to verify against for unknown users, so they cost the same time
@@ -124,7 +132,7 @@ func (a *Authenticator) Login(ctx context.Context, name, password, remote string
 			return User{}, fmt.Errorf("count login failures: %w", err)
 		}
 		if limit := []int{a.maxFailures, a.maxAddr}[i]; n >= limit {
-			return User{}, &LockedError{RetryAfter: a.window}
+			return User{}, &LockedError{RetryAfter: a.window, Key: k, First: a.locks.first(k, now, a.window)}
 		}
 	}
 	u, err := a.store.User(ctx, name)
@@ -148,6 +156,41 @@ func (a *Authenticator) Login(ctx context.Context, name, password, remote string
 		}
 	}
 	return User{}, ErrBadCredentials
+}
+
+// lockNotes remembers when each locked key was last reported, so that a lock is reported
+// once per window however many logins it refuses.
+type lockNotes struct {
+	mu sync.Mutex
+	m  map[string]time.Time
+}
+
+// maxLockNotes bounds lockNotes; past it, notes older than a window are dropped, and if that
+// is not enough, all of them (a key gets locked only after real failures, so this takes many).
+const maxLockNotes = 10000
+
+// first reports whether key was not reported within window before now, and notes it.
+func (l *lockNotes) first(key string, now time.Time, window time.Duration) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if at, ok := l.m[key]; ok && now.Sub(at) < window && !now.Before(at) {
+		return false
+	}
+	if l.m == nil {
+		l.m = map[string]time.Time{}
+	}
+	if len(l.m) >= maxLockNotes {
+		for k, at := range l.m {
+			if now.Sub(at) >= window {
+				delete(l.m, k)
+			}
+		}
+		if len(l.m) >= maxLockNotes {
+			clear(l.m)
+		}
+	}
+	l.m[key] = now
+	return true
 }
 
 // Rehash re-hashes a user's password with the current parameters when their stored hash

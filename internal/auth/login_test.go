@@ -75,9 +75,25 @@ func TestLoginLockout(t *testing.T) {
 	if _, err := a.Login(ctx, "ann", "password-123", "10.0.0.9:1"); !errors.As(err, &locked) || locked.RetryAfter != 15*time.Minute {
 		t.Fatalf("sixth login from another address: %v; want a LockedError for 15m", err)
 	}
-	clk.Add(15*time.Minute + time.Second)
+	// The first refusal of a lock is marked for the log; the rest of the window's are not.
+	if locked.Key != "user:ann" || !locked.First {
+		t.Errorf("first refusal: key %q first %v, want user:ann and true", locked.Key, locked.First)
+	}
+	clk.Add(14 * time.Minute)
+	for _, name := range []string{"ann", "ANN"} {
+		if _, err := a.Login(ctx, name, "password-123", "10.0.0.9:1"); !errors.As(err, &locked) || locked.Key != "user:ann" || locked.First {
+			t.Errorf("later refusal of %s: %v (first %v), want a LockedError for user:ann not marked first", name, err, locked.First)
+		}
+	}
+	clk.Add(time.Minute + time.Second)
 	if _, err := a.Login(ctx, "ann", "password-123", "10.0.0.9:1"); err != nil {
 		t.Errorf("login after the window: %v", err)
+	}
+	for range 5 {
+		a.Login(ctx, "ann", "wrong", "10.0.0.1:1")
+	}
+	if _, err := a.Login(ctx, "ann", "wrong", "10.0.0.1:1"); !errors.As(err, &locked) || !locked.First {
+		t.Errorf("the next window's lock: %v (first %v), want a LockedError marked first", err, locked.First)
 	}
 }
 

@@ -77,6 +77,7 @@ func runContract(t *testing.T, open func(t *testing.T) *Store) {
 		{"ManyClients", testManyClients},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
+		{"UpdateUserEndSessions", testUpdateUserEndSessions},
 		{"Tokens", testTokens},
 		{"LoginFailures", testLoginFailures},
 		{"AuditTrail", testAuditTrail},
@@ -728,6 +729,103 @@ func testSessions(t *testing.T, s *Store) {
 	}
 	if err := s.DeleteSession(ctx, []byte{2}); err != nil {
 		t.Errorf("DeleteSession of a missing session: %v, want nil (logout twice)", err)
+	}
+}
+
+// testUpdateUserEndSessions: a password change ends the user's sessions but the one kept,
+// in the transaction that changes the user, and says how many in the audit entry; other
+// users' sessions, the user's tokens, and UpdateUser alone leave sessions be.
+func testUpdateUserEndSessions(t *testing.T, s *Store) {
+	ctx := context.Background()
+	for _, u := range []string{"alice", "bob"} {
+		if err := s.CreateUser(ctx, admin, auth.User{Name: u, Role: auth.RoleEditor, PasswordHash: "old-hash"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp := time.Now().Add(time.Hour)
+	for _, id := range []string{"a1", "a2", "a3", "b1"} {
+		user := map[byte]string{'a': "alice", 'b': "bob"}[id[0]]
+		if err := s.CreateSession(ctx, auth.Session{IDHash: []byte(id), User: user, CSRF: id, ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateToken(ctx, admin, auth.Token{ID: "tok_a", User: "alice", Role: auth.RoleViewer, Hash: []byte("alice-token")}); err != nil {
+		t.Fatal(err)
+	}
+	alive := func() []string {
+		t.Helper()
+		var out []string
+		for _, id := range []string{"a1", "a2", "a3", "b1"} {
+			_, err := s.Session(ctx, []byte(id))
+			switch {
+			case err == nil:
+				out = append(out, id)
+			case !errors.Is(err, auth.ErrNotFound):
+				t.Fatalf("Session(%s): %v", id, err)
+			}
+		}
+		return out
+	}
+	// A re-hash at login goes through UpdateUser: nobody is signed out.
+	if err := s.UpdateUser(ctx, admin, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "rehashed"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := alive(); !slices.Equal(got, []string{"a1", "a2", "a3", "b1"}) {
+		t.Errorf("after UpdateUser: sessions %v, want all four", got)
+	}
+
+	n, err := s.UpdateUserEndSessions(ctx, auth.Actor{User: "alice", Door: catalog.DoorWeb}, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "new-hash"}, []byte("a2"))
+	if err != nil || n != 2 {
+		t.Fatalf("UpdateUserEndSessions(keep a2) = %d, %v; want 2, nil", n, err)
+	}
+	if got := alive(); !slices.Equal(got, []string{"a2", "b1"}) {
+		t.Errorf("after a change keeping a2: sessions %v, want a2 and bob's b1", got)
+	}
+	if u, _ := s.User(ctx, "alice"); u.PasswordHash != "new-hash" {
+		t.Errorf("hash after UpdateUserEndSessions = %q, want new-hash", u.PasswordHash)
+	}
+	if _, err := s.TokenByHash(ctx, []byte("alice-token")); err != nil {
+		t.Errorf("alice's token after the change: %v, want it kept", err)
+	}
+	n, err = s.UpdateUserEndSessions(ctx, admin, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "reset-hash"}, nil)
+	if err != nil || n != 1 {
+		t.Fatalf("UpdateUserEndSessions(keep nil) = %d, %v; want 1, nil", n, err)
+	}
+	if got := alive(); !slices.Equal(got, []string{"b1"}) {
+		t.Errorf("after a reset: sessions %v, want only bob's b1", got)
+	}
+	n, err = s.UpdateUserEndSessions(ctx, admin, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "again"}, nil)
+	if err != nil || n != 0 {
+		t.Errorf("UpdateUserEndSessions without sessions = %d, %v; want 0, nil", n, err)
+	}
+	// An unknown user changes nothing, ends nothing.
+	before := auditCount(t, s)
+	if _, err := s.UpdateUserEndSessions(ctx, admin, auth.User{Name: "carol"}, nil); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("UpdateUserEndSessions(carol): err = %v, want ErrNotFound", err)
+	}
+	if got := alive(); !slices.Equal(got, []string{"b1"}) || auditCount(t, s) != before {
+		t.Errorf("a refused change ended sessions %v or wrote the audit trail", got)
+	}
+
+	entries, err := s.Audit(ctx, audit.Query{Action: "user.update"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var details []string
+	for _, e := range entries {
+		details = append(details, e.Actor+" "+e.Detail)
+		if strings.Contains(e.Detail, "hash") {
+			t.Errorf("audit detail %s holds a password hash", e.Detail)
+		}
+	}
+	want := []string{
+		`root {"role":"editor","changed":["password"],"sessionsEnded":0}`,
+		`root {"role":"editor","changed":["password"],"sessionsEnded":1}`,
+		`alice {"role":"editor","changed":["password"],"sessionsEnded":2}`,
+		`root {"role":"editor","changed":["password"]}`,
+	}
+	if !slices.Equal(details, want) {
+		t.Errorf("user.update entries:\n got %q\nwant %q", details, want)
 	}
 }
 

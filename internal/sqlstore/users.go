@@ -24,6 +24,8 @@ type userDetail struct {
 	Role        string   `json:"role"`
 	Disabled    bool     `json:"disabled,omitempty"`
 	Changed     []string `json:"changed,omitempty"`
+	// SessionsEnded is how many of the user's sessions the change ended (a password change).
+	SessionsEnded *int `json:"sessionsEnded,omitempty"`
 }
 
 // CreateUser adds a user (CreatedAt defaults to now) and records user.create.
@@ -92,36 +94,81 @@ func (s *Store) Users(ctx context.Context) ([]auth.User, error) {
 
 // UpdateUser replaces a user's display name, role, password hash and disabled flag (CreatedAt
 // stays); an empty PasswordHash keeps the stored one. It records user.update with the names of
-// the fields that changed.
+// the fields that changed. Sessions stay: a re-hash of the same password at login must not
+// sign anyone out (see UpdateUserEndSessions).
 func (s *Store) UpdateUser(ctx context.Context, a auth.Actor, u auth.User) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
-		cur, err := userIn(ctx, tx, u.Name)
-		if err != nil {
-			return fmt.Errorf("update user: %w", err)
-		}
-		if u.PasswordHash == "" {
-			u.PasswordHash = cur.PasswordHash
-		}
-		d := userDetail{DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, Changed: []string{}}
-		for _, f := range []struct {
-			name    string
-			changed bool
-		}{
-			{"displayName", cur.DisplayName != u.DisplayName},
-			{"role", cur.Role != u.Role},
-			{"password", cur.PasswordHash != u.PasswordHash},
-			{"disabled", cur.Disabled != u.Disabled},
-		} {
-			if f.changed {
-				d.Changed = append(d.Changed, f.name)
-			}
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $2, role = $3, password_hash = $4, disabled = $5 WHERE name = $1`,
-			u.Name, u.DisplayName, u.Role, u.PasswordHash, u.Disabled); err != nil {
-			return fmt.Errorf("update user %s: %w", u.Name, err)
-		}
-		return s.appendAudit(ctx, tx, h, a.User, a.Door, a.Remote, "user.update", "user/"+u.Name, mustJSON(d), s.now())
+		return s.updateUser(ctx, tx, h, a, u, nil)
 	})
+}
+
+// UpdateUserEndSessions is UpdateUser that also ends the user's sessions, all but the one whose
+// cookie hashes to keep (nil: all), in the same transaction: after a password change or reset
+// nobody stays signed in with the old password. The user.update entry records how many
+// sessions it ended (sessionsEnded), which it returns.
+func (s *Store) UpdateUserEndSessions(ctx context.Context, a auth.Actor, u auth.User, keep []byte) (int, error) {
+	var ended int
+	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
+		ended = 0
+		return s.updateUser(ctx, tx, h, a, u, func() (int, error) {
+			q, args := `DELETE FROM sessions WHERE user_name = $1`, []any{u.Name}
+			if keep != nil {
+				q, args = `DELETE FROM sessions WHERE user_name = $1 AND id_hash <> $2`, []any{u.Name, keep}
+			}
+			res, err := tx.ExecContext(ctx, q, args...)
+			if err != nil {
+				return 0, fmt.Errorf("end the sessions of %s: %w", u.Name, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return 0, fmt.Errorf("end the sessions of %s: %w", u.Name, err)
+			}
+			ended = int(n)
+			return ended, nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return ended, nil
+}
+
+// updateUser is UpdateUser inside a write; endSessions, when given, runs after the update and
+// before the audit entry, which records the number of sessions it ended.
+func (s *Store) updateUser(ctx context.Context, tx *sql.Tx, h *head, a auth.Actor, u auth.User, endSessions func() (int, error)) error {
+	cur, err := userIn(ctx, tx, u.Name)
+	if err != nil {
+		return fmt.Errorf("update user: %w", err)
+	}
+	if u.PasswordHash == "" {
+		u.PasswordHash = cur.PasswordHash
+	}
+	d := userDetail{DisplayName: u.DisplayName, Role: u.Role, Disabled: u.Disabled, Changed: []string{}}
+	for _, f := range []struct {
+		name    string
+		changed bool
+	}{
+		{"displayName", cur.DisplayName != u.DisplayName},
+		{"role", cur.Role != u.Role},
+		{"password", cur.PasswordHash != u.PasswordHash},
+		{"disabled", cur.Disabled != u.Disabled},
+	} {
+		if f.changed {
+			d.Changed = append(d.Changed, f.name)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $2, role = $3, password_hash = $4, disabled = $5 WHERE name = $1`,
+		u.Name, u.DisplayName, u.Role, u.PasswordHash, u.Disabled); err != nil {
+		return fmt.Errorf("update user %s: %w", u.Name, err)
+	}
+	if endSessions != nil {
+		n, err := endSessions()
+		if err != nil {
+			return err
+		}
+		d.SessionsEnded = &n
+	}
+	return s.appendAudit(ctx, tx, h, a.User, a.Door, a.Remote, "user.update", "user/"+u.Name, mustJSON(d), s.now())
 }
 
 // DeleteUser removes a user, and with it the user's sessions and tokens, and records

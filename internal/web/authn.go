@@ -20,6 +20,8 @@ const (
 	sessionCookie = "perdura_session"
 	csrfHeader    = "X-CSRF-Token"
 	metaPerm      = "permission" // huma.Operation.Metadata key: the auth.Permission a route needs
+	// metaSessionOnly is the Metadata key of route.sessionOnly.
+	metaSessionOnly = "sessionOnly"
 )
 
 // principal is who is calling: a user through a browser session or an API token.
@@ -93,6 +95,9 @@ func (s *server) authenticate(ctx huma.Context, next func(huma.Context)) {
 	p, prob := s.identify(ctx.Context(), r)
 	if prob == nil && !p.allowed(perm) {
 		prob = problem(http.StatusForbidden, fmt.Sprintf("the %s role may not do this (it needs the %q permission)", p.role(), perm))
+	}
+	if only, _ := op.Metadata[metaSessionOnly].(bool); prob == nil && only {
+		prob = needSession(p)
 	}
 	if prob != nil {
 		if prob.Status == http.StatusUnauthorized {
@@ -191,17 +196,19 @@ func (s *server) login(ctx context.Context, in *loginInput) (*loginOutput, error
 
 // startSession checks a password and starts a session, for the API's login and the login
 // page alike. Failed logins are audited with the name tried; the password never is, nor
-// logged.
+// logged. Logins refused by the rate limit are not audited: they checked no password, and
+// anyone could otherwise grow the trail without bound by retrying a locked name; the first
+// refusal of a lock is logged instead (noteLocked).
 func (s *server) startSession(ctx context.Context, name, password string) (string, auth.Session, auth.User, error) {
 	info := infoFrom(ctx)
 	u, err := s.authn.Login(ctx, name, password, info.remote)
 	var locked *auth.LockedError
-	if errors.Is(err, auth.ErrBadCredentials) || errors.As(err, &locked) {
-		detail := `{"reason":"bad credentials"}`
-		if locked != nil {
-			detail = `{"reason":"rate limited"}`
-		}
-		if aerr := s.deps.Audit.AppendAudit(ctx, name, catalog.DoorWeb, info.remote, "login.failed", "user/"+name, detail); aerr != nil {
+	if errors.As(err, &locked) {
+		s.noteLocked(ctx, locked)
+		return "", auth.Session{}, auth.User{}, err
+	}
+	if errors.Is(err, auth.ErrBadCredentials) {
+		if aerr := s.deps.Audit.AppendAudit(ctx, name, catalog.DoorWeb, info.remote, "login.failed", "user/"+name, `{"reason":"bad credentials"}`); aerr != nil {
 			s.log.ErrorContext(ctx, "audit failed login", "request_id", info.id, "error", aerr.Error())
 		}
 		return "", auth.Session{}, auth.User{}, err
@@ -224,6 +231,18 @@ func (s *server) startSession(ctx context.Context, name, password string) (strin
 		s.log.WarnContext(ctx, "rehash password", "request_id", info.id, "user", u.Name, "error", err.Error())
 	}
 	return secret, sess, u, nil
+}
+
+// noteLocked logs a login lock with a warning, once per locked name or address and window
+// (the rest of the refusals are silent): enough for an operator to see an attack, without
+// the log growing with it.
+func (s *server) noteLocked(ctx context.Context, locked *auth.LockedError) {
+	if !locked.First {
+		return
+	}
+	info := infoFrom(ctx)
+	s.log.WarnContext(ctx, "logins locked after too many failures; further refusals in this window are not logged",
+		"request_id", info.id, "key", locked.Key, "remote", info.remote, "retry_after_s", int(locked.RetryAfter.Seconds()))
 }
 
 // cookie is the session cookie: HttpOnly so scripts cannot steal it, SameSite=Lax so other

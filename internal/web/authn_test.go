@@ -1,7 +1,10 @@
 package web
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -230,7 +233,7 @@ func TestTokens(t *testing.T) {
 	if r := sc.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
 		t.Errorf("expired token: status %d, want 401", r.StatusCode)
 	}
-	if r := e.as("viewer").do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 404 {
+	if r := e.login("viewer").do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 404 {
 		t.Errorf("viewer revokes editor's token: status %d, want 404", r.StatusCode)
 	}
 	if r := ed.do("DELETE", "/api/v1/tokens/"+nt.ID, nil, nil); r.StatusCode != 204 {
@@ -241,6 +244,77 @@ func TestTokens(t *testing.T) {
 	}
 	if r := (&client{e: e, hc: e.ts.Client(), bearer: "pdr_nonsense"}).do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
 		t.Errorf("malformed token: status %d, want 401", r.StatusCode)
+	}
+}
+
+// TestTokensNeedSession: a leaked token, however short-lived, cannot mint a lasting one or
+// revoke its owner's other tokens, through the API or the account page; it may still list
+// them. A session may, and so may a token acting as an admin.
+func TestTokensNeedSession(t *testing.T) {
+	e := newEnv(t)
+	ed := e.login("editor")
+	exp := e.clock.Now().Add(time.Hour)
+	var short, other NewToken
+	ed.do("POST", "/api/v1/tokens", map[string]any{"name": "short", "expiresAt": exp}, nil).json(t, &short)
+	ed.do("POST", "/api/v1/tokens", map[string]any{"name": "other"}, nil).json(t, &other)
+	leaked := &client{e: e, hc: e.ts.Client(), bearer: short.Secret}
+
+	r := leaked.do("POST", "/api/v1/tokens", map[string]any{"name": "forever"}, nil)
+	if p := r.problem(t); r.StatusCode != 403 || !strings.Contains(p.Detail, "sign in with your password") {
+		t.Errorf("a token creates a token: status %d %q, want 403 saying to sign in", r.StatusCode, p.Detail)
+	}
+	// Refused before the body is read: what it asks for does not matter.
+	if r := leaked.do("POST", "/api/v1/tokens", "{}", nil); r.StatusCode != 403 {
+		t.Errorf("a token creates a token with an empty body: status %d, want 403", r.StatusCode)
+	}
+	for _, id := range []string{other.ID, short.ID, "000000000000"} {
+		if r := leaked.do("DELETE", "/api/v1/tokens/"+id, nil, nil); r.StatusCode != 403 {
+			t.Errorf("a token revokes token %s: status %d, want 403", id, r.StatusCode)
+		}
+	}
+	// Through the account page's forms, too.
+	if r := leaked.do("POST", "/account/tokens", "name=forever", map[string]string{"Content-Type": "application/x-www-form-urlencoded"}); r.StatusCode != 403 {
+		t.Errorf("a token posts the account page's token form: status %d, want 403", r.StatusCode)
+	}
+	if r := leaked.do("POST", "/account/tokens/"+other.ID+"/revoke", nil, nil); r.StatusCode != 403 {
+		t.Errorf("a token posts the account page's revoke form: status %d, want 403", r.StatusCode)
+	}
+	if r := leaked.do("GET", "/account", nil, nil); r.StatusCode != 200 || strings.Contains(string(r.body), `id="token-form"`) ||
+		!strings.Contains(string(r.body), `id="token-session-only"`) {
+		t.Errorf("the account page through a token: status %d, want 200 without the token form", r.StatusCode)
+	}
+	var list TokenList
+	if r := leaked.do("GET", "/api/v1/tokens", nil, nil); r.StatusCode != 200 {
+		t.Errorf("a token lists its owner's tokens: status %d, want 200", r.StatusCode)
+	} else if r.json(t, &list); len(list.Items) != 3 {
+		t.Errorf("a token lists %d tokens, want editor's 3", len(list.Items))
+	}
+	for _, tk := range list.Items {
+		if tk.Revoked {
+			t.Errorf("token %s was revoked", tk.ID)
+		}
+	}
+	if r := e.as("editor").do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+		t.Errorf("editor's other token after the attempts: status %d, want 200", r.StatusCode)
+	}
+
+	// An admin's token acts as an admin: it may create, and revoke anyone's.
+	admin := e.as("admin")
+	if r := admin.do("POST", "/api/v1/tokens", map[string]any{"name": "rotated"}, nil); r.StatusCode != 201 {
+		t.Errorf("an admin token creates a token: status %d, want 201; body %s", r.StatusCode, r.body)
+	}
+	if r := admin.do("DELETE", "/api/v1/tokens/"+short.ID, nil, nil); r.StatusCode != 204 {
+		t.Errorf("an admin token revokes editor's token: status %d, want 204", r.StatusCode)
+	}
+	// An admin's token with a lesser role does not act as an admin.
+	var lesser NewToken
+	e.login("admin").do("POST", "/api/v1/tokens", map[string]any{"name": "report", "role": "viewer"}, nil).json(t, &lesser)
+	if r := (&client{e: e, hc: e.ts.Client(), bearer: lesser.Secret}).do("POST", "/api/v1/tokens", map[string]any{"name": "x", "role": "viewer"}, nil); r.StatusCode != 403 {
+		t.Errorf("an admin's viewer token creates a token: status %d, want 403", r.StatusCode)
+	}
+	// The session revokes.
+	if r := ed.do("DELETE", "/api/v1/tokens/"+other.ID, nil, nil); r.StatusCode != 204 {
+		t.Errorf("a session revokes its user's token: status %d, want 204", r.StatusCode)
 	}
 }
 
@@ -305,6 +379,136 @@ func TestMetrics(t *testing.T) {
 	}
 	if !strings.Contains(body, `route="unmatched"`) || !strings.Contains(body, "perdura_http_request_duration_seconds_bucket") {
 		t.Errorf("metrics lack the unmatched route or the duration histogram")
+	}
+}
+
+// TestMetricsMethods: made-up methods, sent without signing in, are counted as OTHER, so
+// that no client can grow the series the server keeps without bound.
+func TestMetricsMethods(t *testing.T) {
+	e := newEnv(t)
+	anon := e.anonymous()
+	sent := []string{"BREW", "PROPFIND", "get", "X-123"}
+	for i := range 50 {
+		sent = append(sent, fmt.Sprintf("M%d", i))
+	}
+	for _, m := range sent {
+		for _, path := range []string{"/api/v1/services/web", "/no/such/page", "/healthz"} {
+			if r := anon.do(m, path, nil, nil); r.StatusCode < 400 {
+				t.Errorf("%s %s: status %d, want a refusal", m, path, r.StatusCode)
+			}
+		}
+	}
+	anon.do("DELETE", "/api/v1/services/web", nil, nil)
+	body := string(anon.do("GET", "/metrics", nil, nil).body)
+	for _, m := range sent {
+		if strings.Contains(body, `method="`+m+`"`) {
+			t.Errorf("metrics have a series for the method %q", m)
+		}
+	}
+	for _, want := range []string{
+		`perdura_http_requests_total{method="OTHER",route="unmatched",status="405"}`,
+		`perdura_http_requests_total{method="DELETE",route="DELETE /api/v1/services/{name}",status="401"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	// Every label value of the request series comes from a bounded set.
+	for line := range strings.Lines(body) {
+		if !strings.HasPrefix(line, "perdura_http_request") {
+			continue
+		}
+		method := between(line, `method="`, `"`)
+		if !slices.Contains([]string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "OTHER"}, method) {
+			t.Errorf("a series with the method %q: %s", method, line)
+		}
+	}
+}
+
+// TestLockedLoginsNotAudited: wrong passwords are audited, but logins the rate limit refuses
+// (which check no password) are not, so a client retrying a locked name cannot grow the
+// audit trail; the lock is logged once per name or address and window, never the password.
+func TestLockedLoginsNotAudited(t *testing.T) {
+	var logs logBuffer
+	e := newEnv(t, func(d *Deps) { d.Logger = logs.logger() })
+	anon := e.anonymous()
+	failed := func() int {
+		t.Helper()
+		var page AuditPage
+		e.as("auditor").do("GET", "/api/v1/audit?action=login.failed&limit=1000", nil, nil).json(t, &page)
+		return len(page.Items)
+	}
+	warnings := func(key string) int {
+		t.Helper()
+		n := 0
+		for line := range strings.Lines(logs.String()) {
+			if strings.Contains(line, `"level":"WARN"`) && strings.Contains(line, `"key":"`+key+`"`) {
+				n++
+			}
+		}
+		return n
+	}
+	try := func(user, pw string, want int) {
+		t.Helper()
+		if r := anon.do("POST", "/api/v1/login", map[string]string{"user": user, "password": pw}, nil); r.StatusCode != want {
+			t.Fatalf("login %s: status %d, want %d", user, r.StatusCode, want)
+		}
+	}
+	for i := range 5 {
+		try("editor", fmt.Sprintf("wrong password %d", i), 401)
+	}
+	if got := failed(); got != 5 {
+		t.Errorf("login.failed entries after 5 wrong passwords: %d, want 5", got)
+	}
+	for i := range 50 {
+		try("editor", fmt.Sprintf("locked guess %d", i), 429)
+		try("Editor", password("editor"), 429) // the right one too, in any case
+	}
+	// The login page, as the API.
+	b := e.visitor()
+	tok := between(string(b.get("/login").body), `name="token" value="`, `"`)
+	if r := b.post("/login", url.Values{"token": {tok}, "user": {"editor"}, "password": {"locked guess on the page"}}); r.StatusCode != 429 {
+		t.Errorf("login page while locked: status %d, want 429", r.StatusCode)
+	}
+	if got := failed(); got != 5 {
+		t.Errorf("login.failed entries after 101 locked attempts: %d, want still 5", got)
+	}
+	if got := warnings("user:editor"); got != 1 {
+		t.Errorf("warnings about the lock of editor: %d, want 1; log:\n%s", got, logs.String())
+	}
+
+	// After the window, wrong passwords are audited again, and a new lock is logged anew.
+	e.clock.Advance(15*time.Minute + time.Second)
+	for i := range 5 {
+		try("editor", fmt.Sprintf("later wrong password %d", i), 401)
+	}
+	try("editor", "locked again", 429)
+	try("editor", "locked again", 429)
+	if got, want := failed(), 10; got != want {
+		t.Errorf("login.failed entries in the second window: %d, want %d", got, want)
+	}
+	if got := warnings("user:editor"); got != 2 {
+		t.Errorf("warnings about editor's second lock: %d, want 2", got)
+	}
+
+	// An address trying many names is locked and logged once too: 20 failures in the window,
+	// editor's 5 with 15 more names.
+	for i := range 15 {
+		try(fmt.Sprintf("guess%d", i), "x", 401)
+	}
+	for i := range 20 {
+		try(fmt.Sprintf("other%d", i), "x", 429)
+	}
+	if got := warnings("addr:127.0.0.1"); got != 1 {
+		t.Errorf("warnings about the address's lock: %d, want 1", got)
+	}
+	if got, want := failed(), 25; got != want {
+		t.Errorf("login.failed entries after the address lock: %d, want %d", got, want)
+	}
+	for _, secret := range []string{"wrong password", "locked guess", "locked again", password("editor")} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("the log holds a password tried (%q)", secret)
+		}
 	}
 }
 

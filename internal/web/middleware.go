@@ -163,8 +163,21 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(rec, r)
 }
 
+// metricMethod is a request's method as a metrics label: one of the standard methods, or
+// OTHER. Anyone may send any token as a method, without signing in, and every label value is
+// a series the server keeps in memory for good; the log line keeps the method as sent.
+func metricMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
+}
+
 // observe logs the request and counts it by route pattern (never the raw path, whose names
-// would make the metrics unbounded).
+// would make the metrics unbounded), method (standard or OTHER) and status: every label has
+// a bounded set of values, whatever clients send.
 func (s *server) observe(r *http.Request, rec *recorder, info *reqInfo, start time.Time) {
 	route := r.Pattern
 	if route == "" {
@@ -176,8 +189,9 @@ func (s *server) observe(r *http.Request, rec *recorder, info *reqInfo, start ti
 		status = http.StatusOK
 	}
 	d := time.Since(start)
-	s.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
-	s.metrics.duration.WithLabelValues(r.Method, route).Observe(d.Seconds())
+	method := metricMethod(r.Method)
+	s.metrics.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(method, route).Observe(d.Seconds())
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError

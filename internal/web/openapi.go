@@ -42,6 +42,12 @@ func (s *server) finishOpenAPI() []byte {
 		// application/octet-stream too; the API takes JSON only.
 		if op.RequestBody != nil {
 			delete(op.RequestBody.Content, "application/octet-stream")
+			// The types requireJSON lets through, and no other.
+			if js := op.RequestBody.Content["application/json"]; js != nil {
+				for _, t := range bodyTypes(r.method) {
+					op.RequestBody.Content[t] = js
+				}
+			}
 		}
 		switch r.id {
 		case "metrics":

@@ -2,8 +2,13 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"maps"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -72,17 +77,125 @@ func TestNoSecretsEchoed(t *testing.T) {
 	}
 }
 
-// TestOnlyJSONBodies: a cross-site HTML form can post text/plain or urlencoded bodies
-// without a CORS preflight; refusing them keeps such forms away from login and every route.
+// TestOnlyJSONBodies: a cross-site HTML form can post text/plain, urlencoded or multipart
+// bodies, and a no-cors fetch a body with no Content-Type at all, without a CORS preflight;
+// refusing every /api/ body that is not declared JSON keeps them away from login (which
+// needs no credentials, so a forged login would sign a visitor in as the attacker) and from
+// every other route.
 func TestOnlyJSONBodies(t *testing.T) {
 	e := newEnv(t)
-	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded"} {
-		r := e.anonymous().do("POST", "/api/v1/login", `{"user":"viewer","password":"password-of-viewer"}`, map[string]string{"Content-Type": ct})
-		if r.StatusCode != http.StatusUnsupportedMediaType {
-			t.Errorf("login as %s: status %d, want 415; body %s", ct, r.StatusCode, r.body)
+	login := `{"user":"viewer","password":"password-of-viewer"}`
+	// bare sends a body with exactly the headers given: no Content-Type unless named.
+	bare := func(method, path, body string, header map[string]string) response {
+		t.Helper()
+		req, err := http.NewRequest(method, e.ts.URL+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
 		}
-		r.problem(t)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		res, err := e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return response{res, b}
 	}
+	refused := func(what string, r response, want string) {
+		t.Helper()
+		if r.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("%s: status %d, want 415; body %s", what, r.StatusCode, r.body)
+			return
+		}
+		p := r.problem(t)
+		if !strings.Contains(p.Detail, "application/json") || len(p.Errors) != 1 || p.Errors[0].Header != "Content-Type" || !strings.Contains(p.Errors[0].Message, want) {
+			t.Errorf("%s: problem %+v, want one naming the Content-Type header and %q", what, p, want)
+		}
+		if r.Header.Get("Set-Cookie") != "" {
+			t.Errorf("%s: a refused login set a cookie", what)
+		}
+	}
+	refused("login without a Content-Type", bare("POST", "/api/v1/login", login, nil), "missing; expected application/json")
+	refused("login with an empty Content-Type", bare("POST", "/api/v1/login", login, map[string]string{"Content-Type": ""}), "missing")
+	refused("chunked login without a Content-Type", bare("POST", "/api/v1/login", login, map[string]string{"Transfer-Encoding": "chunked"}), "missing")
+	for _, ct := range []string{"text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+		"text/plain+json", "application/problem+json", "application/merge-patch+json", "application/jsonx", "json", "application/json;;"} {
+		refused("login as "+ct, e.anonymous().do("POST", "/api/v1/login", login, map[string]string{"Content-Type": ct}), "expected application/json")
+	}
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8"} {
+		if r := bare("POST", "/api/v1/login", login, map[string]string{"Content-Type": ct}); r.StatusCode != http.StatusOK {
+			t.Errorf("login as %s: status %d, want 200", ct, r.StatusCode)
+		}
+	}
+
+	// Every route with a body, whoever calls.
+	token := map[string]string{"Authorization": "Bearer " + e.tokens["admin"]}
+	for _, rt := range e.srv.routes {
+		if rt.method == "GET" {
+			continue
+		}
+		path := fill(rt.method, rt.path)
+		refused(rt.method+" "+path+" without a Content-Type", bare(rt.method, path, "{}", token), "missing")
+	}
+	// PATCH takes a JSON merge patch as what it is; no other route does.
+	patch := `{"displayName":"Vera"}`
+	token["Content-Type"] = "application/merge-patch+json"
+	if r := bare("PATCH", "/api/v1/users/viewer", patch, token); r.StatusCode != http.StatusOK {
+		t.Errorf("PATCH as application/merge-patch+json: status %d, want 200; body %s", r.StatusCode, r.body)
+	}
+	refused("POST /api/v1/users as application/merge-patch+json", bare("POST", "/api/v1/users", `{}`, token), "expected application/json")
+	delete(token, "Content-Type")
+	refused("PATCH without a Content-Type", bare("PATCH", "/api/v1/users/viewer", patch, token), "application/merge-patch+json")
+	// Requests without a body need no Content-Type.
+	if r := bare("GET", "/api/v1/me", "", token); r.StatusCode != http.StatusOK {
+		t.Errorf("GET without a body or Content-Type: status %d, want 200", r.StatusCode)
+	}
+	if r := bare("DELETE", "/api/v1/tokens/000000000000", "", token); r.StatusCode != http.StatusNotFound {
+		t.Errorf("DELETE without a body or Content-Type: status %d, want 404", r.StatusCode)
+	}
+	s := e.login("editor")
+	if r := bare("POST", "/api/v1/logout", "", map[string]string{csrfHeader: s.csrf, "Cookie": sessionCookieOf(t, s)}); r.StatusCode != http.StatusNoContent {
+		t.Errorf("logout without a body or Content-Type: status %d, want 204; body %s", r.StatusCode, r.body)
+	}
+	// The OpenAPI document says the same.
+	var doc struct {
+		Paths map[string]map[string]struct {
+			RequestBody *struct {
+				Content map[string]json.RawMessage `json:"content"`
+			} `json:"requestBody"`
+		} `json:"paths"`
+	}
+	e.anonymous().do("GET", "/api/v1/openapi.json", nil, nil).json(t, &doc)
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			if op.RequestBody == nil {
+				continue
+			}
+			got := slices.Sorted(maps.Keys(op.RequestBody.Content))
+			want := []string{"application/json"}
+			if method == "patch" {
+				want = []string{"application/json", "application/merge-patch+json"}
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("OpenAPI %s %s takes %v, want %v", method, path, got, want)
+			}
+		}
+	}
+}
+
+// sessionCookieOf is the session cookie of a signed-in client, as a Cookie header.
+func sessionCookieOf(t *testing.T, c *client) string {
+	t.Helper()
+	u, _ := url.Parse(c.e.ts.URL)
+	for _, k := range c.hc.Jar.Cookies(u) {
+		if k.Name == sessionCookie {
+			return k.Name + "=" + k.Value
+		}
+	}
+	t.Fatal("no session cookie")
+	return ""
 }
 
 func TestBodyLimit(t *testing.T) {

@@ -20,6 +20,10 @@ type route struct {
 	limit                     int64           // body limit when not Deps.BodyLimit
 	errors                    []int           // statuses the route answers besides the common ones
 	register                  func(huma.API, huma.Operation)
+	// sessionOnly: API tokens other than an admin's are refused with 403 (needSession), by
+	// the authentication middleware before the body is read, and by the handler again for
+	// the pages that call it; the role matrix test expects it, the OpenAPI document says it.
+	sessionOnly bool
 }
 
 // public marks routes that answer without credentials.
@@ -51,8 +55,8 @@ func (s *server) routeTable() []route {
 		{method: "DELETE", path: "/api/v1/users/{name}", id: "delete-user", summary: "Delete a user", tag: "users", perm: auth.PermAdmin, status: 204, errors: []int{404, 409}, register: reg(s, s.deleteUser)},
 
 		{method: "GET", path: "/api/v1/tokens", id: "list-tokens", summary: "List API tokens (one's own; an admin's: everyone's)", tag: "tokens", perm: auth.PermSelf, register: reg(s, s.listTokens)},
-		{method: "POST", path: "/api/v1/tokens", id: "create-token", summary: "Create an API token; its secret is in this answer only", tag: "tokens", perm: auth.PermSelf, status: 201, register: reg(s, s.createToken)},
-		{method: "DELETE", path: "/api/v1/tokens/{id}", id: "revoke-token", summary: "Revoke an API token", tag: "tokens", perm: auth.PermSelf, status: 204, errors: []int{404}, register: reg(s, s.revokeToken)},
+		{method: "POST", path: "/api/v1/tokens", id: "create-token", summary: "Create an API token; its secret is in this answer only", tag: "tokens", perm: auth.PermSelf, sessionOnly: true, status: 201, register: reg(s, s.createToken)},
+		{method: "DELETE", path: "/api/v1/tokens/{id}", id: "revoke-token", summary: "Revoke an API token", tag: "tokens", perm: auth.PermSelf, sessionOnly: true, status: 204, errors: []int{404}, register: reg(s, s.revokeToken)},
 
 		{method: "GET", path: "/api/v1/audit", id: "list-audit", summary: "The audit trail, newest first", tag: "audit", perm: auth.PermAudit, register: reg(s, s.listAudit)},
 		{method: "GET", path: "/api/v1/audit/verify", id: "verify-audit", summary: "Recompute the audit trail's hash chain", tag: "audit", perm: auth.PermAudit, register: reg(s, s.verifyAudit)},
@@ -100,11 +104,15 @@ func (s *server) register(r route) {
 		// huma answers 413 when it has read MaxBodyBytes; one more than the limit lets a body
 		// of exactly the limit through.
 		MaxBodyBytes: limit + 1,
-		Metadata:     map[string]any{metaPerm: r.perm},
+		Metadata:     map[string]any{metaPerm: r.perm, metaSessionOnly: r.sessionOnly},
 	}
 	if r.perm != public {
 		op.Security = []map[string][]string{{"session": {}}, {"bearer": {}}}
 		op.Extensions = map[string]any{"x-perdura-permission": string(r.perm)}
+	}
+	if r.sessionOnly {
+		op.Description = "Needs a browser session (POST /api/v1/login): an API token is refused with 403 unless it acts as an admin."
+		op.Extensions["x-perdura-session-only"] = true
 	}
 	r.register(s.api, op)
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -34,9 +35,23 @@ type loginData struct {
 	Status int
 }
 
-// safeNext keeps a post-login destination on this server: a path, not "//host" or a URL.
+// safeNext keeps a post-login destination on this server, or answers "/". Browsers read a
+// Location generously: they drop tabs and newlines anywhere (a slash, a tab and
+// "/evil.example" is "//evil.example", another host) and take a backslash for a slash. So only
+// a path is accepted that starts with one slash followed by neither a slash nor a backslash,
+// holds no control byte and no backslash anywhere, and that url.Parse reads without a scheme
+// or host; and not the login page itself.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.HasPrefix(next, "/login") {
+	if len(next) < 2 || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strings.HasPrefix(next, "/login") {
+		return "/"
+	}
+	for i := 0; i < len(next); i++ {
+		if c := next[i]; c < 0x20 || c == 0x7f || c == '\\' {
+			return "/"
+		}
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
 	return next

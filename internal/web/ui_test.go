@@ -137,6 +137,45 @@ func TestLoginPage(t *testing.T) {
 	}
 }
 
+// TestLoginNext: the page to go to after signing in stays on this server, however the
+// destination is dressed up; browsers drop tabs and newlines and read a backslash as a slash,
+// so "/<tab>/evil.example" is another host to them. Each destination is tried through the
+// login form and through the login page of a visitor already signed in.
+func TestLoginNext(t *testing.T) {
+	e := newEnv(t)
+	evil := []string{
+		"//evil.example", "///evil.example", "////evil.example/x",
+		"/\\evil.example", "/\\/evil.example", "\\\\evil.example", "\\/evil.example", "/x\\..\\..\\evil.example",
+		"/\t/evil.example", "/\t\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\r\n/evil.example",
+		"/\x00/evil.example", "/\x0b/evil.example", "/\x1f/evil.example", "/\x7f/evil.example",
+		"/services\r\nSet-Cookie: x=1", "\t//evil.example", " //evil.example", "\n/services",
+		"https://evil.example", "http:evil.example", "https:/evil.example", "//user@evil.example",
+		"javascript:alert(1)", "JavaScript://%0aalert(1)", "data:text/html,<script>alert(1)</script>",
+		"evil.example", "services", "./services", "../evil.example", "?next=//evil.example", "#x",
+		"/%zz", "", "/", "/login", "/login?next=//evil.example",
+	}
+	kept := []string{"/services", "/services/web?tab=history#revisions", "/whatif?fail=site%2Fdc-a", "/%09/escaped-tab-is-a-path"}
+	b := e.browse("viewer")
+	check := func(next, want string) {
+		t.Helper()
+		if r := b.get("/login?next=" + url.QueryEscape(next)); r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != want {
+			t.Errorf("signed in, GET /login?next=%q: status %d Location %q, want 303 to %q", next, r.StatusCode, r.Header.Get("Location"), want)
+		}
+		v := e.visitor()
+		tok := between(string(v.get("/login").body), `name="token" value="`, `"`)
+		r := v.post("/login", url.Values{"token": {tok}, "user": {"viewer"}, "password": {password("viewer")}, "next": {next}})
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != want {
+			t.Errorf("sign in with next %q: status %d Location %q, want 303 to %q", next, r.StatusCode, r.Header.Get("Location"), want)
+		}
+	}
+	for _, next := range evil {
+		check(next, "/")
+	}
+	for _, next := range kept {
+		check(next, next)
+	}
+}
+
 // TestPageRoles requests every page as every role and without signing in: a visitor is sent
 // to the login page (or refused, for a form post), a role without the page's permission gets
 // 403, and a role with it gets neither.

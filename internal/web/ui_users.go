@@ -139,9 +139,11 @@ type accountData struct {
 	Perms       []permRow
 	SessionEnds *time.Time
 	ViaToken    string // the token's name, when the page was fetched with a bearer token
-	Tokens      []tokenRow
-	Roles       []string // roles a new token may have
-	Done        string
+	// ManageTokens: the caller may create and revoke tokens (a session, or an admin's token).
+	ManageTokens bool
+	Tokens       []tokenRow
+	Roles        []string // roles a new token may have
+	Done         string
 	// NewToken is a token just created: its secret is shown on this answer only.
 	NewToken *NewToken
 	// Form values and refusals of the token and password forms.
@@ -179,7 +181,7 @@ func (s *server) tokenRows(ts []TokenInfo) []tokenRow {
 
 var accountDone = map[string]string{
 	"revoked":  "The token was revoked: it no longer works.",
-	"password": "Your password was changed. Other browsers where you are signed in stay signed in until their sessions end.",
+	"password": "Your password was changed. You stay signed in here; every other browser where you were signed in was signed out.",
 }
 
 func (s *server) accountPage(q *request) error {
@@ -199,6 +201,7 @@ func (s *server) renderAccount(q *request, status int, d *accountData) error {
 	if p.token != nil {
 		d.ViaToken = p.token.Name
 	}
+	d.ManageTokens = needSession(p) == nil
 	for _, r := range auth.Roles() {
 		if auth.Covers(p.role(), r) {
 			d.Roles = append(d.Roles, r)
@@ -221,6 +224,9 @@ func (s *server) renderAccount(q *request, status int, d *accountData) error {
 // accountTokenCreate makes an API token for the caller through createToken and shows its
 // secret on the answer itself: not in a redirect, not in a URL, not in the log.
 func (s *server) accountTokenCreate(q *request) error {
+	if tokenRefused(q) {
+		return nil
+	}
 	if err := q.r.ParseForm(); err != nil {
 		return badRequest{"The token form could not be read."}
 	}
@@ -266,7 +272,21 @@ func (s *server) accountTokenCreate(q *request) error {
 	return s.renderAccount(q, http.StatusCreated, &d)
 }
 
+// tokenRefused answers 403 to an API token that may not manage tokens (see needSession),
+// and reports whether it did.
+func tokenRefused(q *request) bool {
+	if needSession(q.p) == nil {
+		return false
+	}
+	q.s.pageError(q.w, q.r, q.p, http.StatusForbidden,
+		"An API token cannot create or revoke API tokens. Sign in with your password in a browser and do it on your account page.")
+	return true
+}
+
 func (s *server) accountTokenRevoke(q *request) error {
+	if tokenRefused(q) {
+		return nil
+	}
 	if _, err := s.revokeToken(q.ctx(), &tokenIDInput{ID: q.r.PathValue("id")}); err != nil {
 		_, _, err := problemFields(err, "", "")
 		if err == nil {
@@ -309,6 +329,7 @@ func (s *server) accountPassword(q *request) error {
 	var locked *auth.LockedError
 	switch {
 	case errors.As(err, &locked):
+		s.noteLocked(q.ctx(), locked)
 		d.PasswordErrs["current"] = "Too many wrong passwords. Try again in " + humanDuration(locked.RetryAfter.Round(time.Second)) + "."
 		return s.renderAccount(q, http.StatusTooManyRequests, &d)
 	case errors.Is(err, auth.ErrBadCredentials):
@@ -480,12 +501,26 @@ type userData struct {
 var userDone = map[string]string{
 	"created":  "The user was created. Give them their user name and password; they can change the password on their account page.",
 	"saved":    "The changes were saved. They apply to the user's next request.",
-	"password": "The password was reset.",
+	"password": "The password was reset, and every browser where they were signed in was signed out. Their API tokens keep working.",
 	"revoked":  "The token was revoked: it no longer works.",
 }
 
+// userPasswordDone is what the user page says after a password reset: an admin resetting
+// their own password stays signed in in this browser.
+func userPasswordDone(self bool) string {
+	if self {
+		return "Your password was reset. You stay signed in here; every other browser where you were signed in was signed out."
+	}
+	return userDone["password"]
+}
+
 func (s *server) userPage(q *request) error {
-	return s.renderUser(q, http.StatusOK, q.r.PathValue("name"), &userData{Done: userDone[q.r.URL.Query().Get("done")]})
+	done := q.r.URL.Query().Get("done")
+	msg := userDone[done]
+	if done == "password" {
+		msg = userPasswordDone(q.r.PathValue("name") == q.p.user.Name)
+	}
+	return s.renderUser(q, http.StatusOK, q.r.PathValue("name"), &userData{Done: msg})
 }
 
 func (s *server) renderUser(q *request, status int, name string, d *userData) error {
@@ -595,7 +630,7 @@ func (s *server) userUpdate(q *request) error {
 			return s.renderUser(q, status, name, d)
 		}
 		if generate {
-			d.Done, d.Password = "The password was reset.", pw
+			d.Done, d.Password = userPasswordDone(name == q.p.user.Name), pw
 			return s.renderUser(q, http.StatusOK, name, d)
 		}
 		http.Redirect(q.w, q.r, "/admin/users/"+url.PathEscape(name)+"?done=password", http.StatusSeeOther)

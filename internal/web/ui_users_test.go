@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/perdura/perdura/internal/auth"
 )
 
 // signIn signs a user in through the login form with a password, as browse does for the
@@ -418,4 +420,144 @@ func TestUsersBrowser(t *testing.T) {
 		t.Error("the users list does not link the new user")
 	}
 	b.page("users")
+}
+
+// TestPasswordChangeEndsSessions: changing or resetting a password signs the user out
+// everywhere, at once (the credential cache forgets them), except the session users change
+// their own password through; other users' sessions and API tokens stay; the audit entry
+// says how many sessions ended. A re-hash at login changes the stored hash too, and ends
+// nothing.
+func TestPasswordChangeEndsSessions(t *testing.T) {
+	e := newEnv(t)
+	alive := func(who string, c *client, want bool) {
+		t.Helper()
+		r := c.do("GET", "/api/v1/me", nil, nil)
+		if got := r.StatusCode == http.StatusOK; got != want || !got && r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s: GET /api/v1/me status %d, want signed in %v", who, r.StatusCode, want)
+		}
+	}
+	lastUpdate := func(target string) string {
+		t.Helper()
+		var page AuditPage
+		e.as("auditor").do("GET", "/api/v1/audit?action=user.update&limit=1000", nil, nil).json(t, &page)
+		for _, en := range page.Items {
+			if en.Target == "user/"+target {
+				return en.Actor + " " + string(en.Detail)
+			}
+		}
+		return ""
+	}
+
+	// An admin resets a password through the API.
+	s1, s2 := e.login("editor"), e.login("editor")
+	other := e.login("viewer")
+	adminSess := e.login("admin")
+	alive("editor's session", s1, true) // now in the credential cache
+	if r := e.as("admin").do("PATCH", "/api/v1/users/editor", map[string]any{"password": "editor's new password"}, nil); r.StatusCode != 200 {
+		t.Fatalf("reset editor's password: status %d body %s", r.StatusCode, r.body)
+	}
+	alive("editor's first session after the reset", s1, false)
+	alive("editor's second session after the reset", s2, false)
+	alive("editor's token after the reset", e.as("editor"), true)
+	alive("viewer's session", other, true)
+	alive("admin's session", adminSess, true)
+	if got, want := lastUpdate("editor"), `admin {"displayName":"The editor","role":"editor","changed":["password"],"sessionsEnded":2}`; got != want {
+		t.Errorf("audit of the reset: %s, want %s", got, want)
+	}
+
+	// Users change their own password on the account page: they stay signed in there.
+	v1, v2 := e.browse("viewer"), e.browse("viewer")
+	r := v1.post("/account/password", url.Values{"current": {password("viewer")}, "password": {"a brand new password"}, "again": {"a brand new password"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change own password: status %d; %.500s", r.StatusCode, usersMain(r))
+	}
+	if r := v1.get("/account?done=password"); r.StatusCode != 200 || !strings.Contains(usersMain(r), "You stay signed in here") {
+		t.Errorf("the account page after the change: status %d; %.800s", r.StatusCode, usersMain(r))
+	}
+	if r := v2.get("/account"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+		t.Errorf("the viewer's other browser: status %d Location %q, want 303 to the login page", r.StatusCode, r.Header.Get("Location"))
+	}
+	alive("the viewer's API session", other, false)
+	if got, want := lastUpdate("viewer"), `viewer {"displayName":"The viewer","role":"viewer","changed":["password"],"sessionsEnded":2}`; got != want {
+		t.Errorf("audit of the change: %s, want %s", got, want)
+	}
+
+	// An admin resets a password on the user page, typed or generated.
+	rs := e.login("responder")
+	a := e.browse("admin")
+	r = a.post("/admin/users/responder", url.Values{"form": {"password"}, "password": {"responder's new password"}})
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reset on the user page: status %d; %.500s", r.StatusCode, usersMain(r))
+	}
+	alive("responder's session after the reset on the page", rs, false)
+	if r := a.get(r.Header.Get("Location")); !strings.Contains(usersMain(r), "was signed out") {
+		t.Errorf("the user page after the reset: %.800s", usersMain(r))
+	}
+	rs = e.login("auditor")
+	if r := a.post("/admin/users/auditor", url.Values{"form": {"password"}, "generate": {"yes"}}); r.StatusCode != 200 {
+		t.Fatalf("generate a password: status %d", r.StatusCode)
+	}
+	alive("auditor's session after a generated password", rs, false)
+	if got, want := lastUpdate("auditor"), `admin {"displayName":"The auditor","role":"auditor","changed":["password"],"sessionsEnded":1}`; got != want {
+		t.Errorf("audit of the generated reset: %s, want %s", got, want)
+	}
+
+	// Admins resetting their own password through the API with a session keep that session.
+	r = adminSess.do("PATCH", "/api/v1/users/admin", map[string]any{"password": "admin's new password"}, nil)
+	if r.StatusCode != 200 {
+		t.Fatalf("admin resets own password: status %d body %s", r.StatusCode, r.body)
+	}
+	alive("the admin's session that made the change", adminSess, true)
+	if r := a.get("/admin/users"); r.StatusCode != http.StatusSeeOther {
+		t.Errorf("the admin's browser session after the change: status %d, want 303 to the login page", r.StatusCode)
+	}
+	// Changes without a password sign nobody out.
+	v3, _ := e.signIn("viewer", "a brand new password")
+	if r := e.as("admin").do("PATCH", "/api/v1/users/viewer", map[string]any{"displayName": "Vera"}, nil); r.StatusCode != 200 {
+		t.Fatalf("rename: status %d", r.StatusCode)
+	}
+	if r := v3.get("/account"); r.StatusCode != 200 {
+		t.Errorf("a session after a change of display name: status %d, want 200", r.StatusCode)
+	}
+
+	// A login that re-hashes an old hash with the current parameters changes the stored hash
+	// but ends no session: not the one it starts, nor one already open.
+	ctx := t.Context()
+	old, err := auth.NewHasher(auth.Params{Memory: 32, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}, 0).Hash(ctx, "an old-fashioned password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := auth.User{Name: "olga", Role: auth.RoleViewer, PasswordHash: old}
+	if err := e.store.CreateUser(ctx, auth.Actor{User: "test", Door: "cli"}, u); err != nil {
+		t.Fatal(err)
+	}
+	secret, _, err := e.srv.authn.NewSession(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := &client{e: e, hc: e.ts.Client()}
+	cookie := map[string]string{"Cookie": sessionCookie + "=" + secret}
+	if r := open.do("GET", "/api/v1/me", nil, cookie); r.StatusCode != 200 {
+		t.Fatalf("olga's open session: status %d", r.StatusCode)
+	}
+	login := open.do("POST", "/api/v1/login", map[string]string{"user": "olga", "password": "an old-fashioned password"}, nil)
+	if login.StatusCode != 200 {
+		t.Fatalf("olga signs in: status %d", login.StatusCode)
+	}
+	if stored, _ := e.store.User(ctx, "olga"); stored.PasswordHash == old || !strings.Contains(stored.PasswordHash, "m=64,") {
+		t.Errorf("olga's hash was not upgraded at login: %s", stored.PasswordHash)
+	}
+	if r := open.do("GET", "/api/v1/me", nil, cookie); r.StatusCode != 200 {
+		t.Errorf("olga's open session after the re-hash: status %d, want 200", r.StatusCode)
+	}
+	for _, c := range login.Cookies() {
+		if c.Name == sessionCookie {
+			if r := open.do("GET", "/api/v1/me", nil, map[string]string{"Cookie": sessionCookie + "=" + c.Value}); r.StatusCode != 200 {
+				t.Errorf("the session of the login that re-hashed: status %d, want 200", r.StatusCode)
+			}
+		}
+	}
+	if got, want := lastUpdate("olga"), `olga {"role":"viewer","changed":["password"]}`; got != want {
+		t.Errorf("audit of the re-hash: %s, want %s", got, want)
+	}
 }

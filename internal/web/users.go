@@ -132,11 +132,29 @@ func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutp
 	if err := s.keepAnAdmin(ctx, u.Name, u.Role == auth.RoleAdmin && !u.Disabled); err != nil {
 		return nil, err
 	}
-	if err := s.deps.Auth.UpdateUser(ctx, authActor(ctx), u); err != nil {
+	if b.Password != nil {
+		err = s.setPassword(ctx, u)
+	} else {
+		err = s.deps.Auth.UpdateUser(ctx, authActor(ctx), u)
+	}
+	if err != nil {
 		return nil, noUser(err, in.Name)
 	}
 	s.authn.Forget(u.Name) // a disabled or demoted user's next request sees it
 	return &userOutput{Body: userInfo(u)}, nil
+}
+
+// setPassword stores u with a new password hash and, in the same transaction, ends u's
+// sessions: whoever signed in with the old password (someone who learnt it, a browser left
+// signed in) is out. Users changing their own password through a session keep that one, so
+// they stay signed in. API tokens stay; they were not made from the password.
+func (s *server) setPassword(ctx context.Context, u auth.User) error {
+	var keep []byte
+	if p := caller(ctx); p.session != nil && p.user.Name == u.Name {
+		keep = p.session.IDHash
+	}
+	_, err := s.deps.Auth.UpdateUserEndSessions(ctx, authActor(ctx), u, keep)
+	return err
 }
 
 func (s *server) deleteUser(ctx context.Context, in *userNameInput) (*noContent, error) {
@@ -240,10 +258,27 @@ type NewToken struct {
 
 type createTokenOutput struct{ Body NewToken }
 
+// needSession refuses an API token that does not act as an admin the creation and
+// revocation of tokens: a leaked token, however short-lived or narrow, could otherwise mint
+// one that never expires, or revoke its owner's other tokens. Someone who signed in with
+// their password manages tokens. An admin token may: it can already create users and set
+// their passwords, so refusing it would protect nothing.
+func needSession(p *principal) *Problem {
+	if p.token == nil || p.allowed(auth.PermAdmin) {
+		return nil
+	}
+	return problem(http.StatusForbidden, "an API token cannot create or revoke API tokens: sign in with your password "+
+		"(POST /api/v1/login, or the account page in a browser) and use that session",
+		ProblemDetail{Header: "Authorization", Message: "an API token; use a session"})
+}
+
 // createToken gives the caller a token for scripts. Its role must be one the caller's
 // effective role covers: a token cannot mint a more powerful token.
 func (s *server) createToken(ctx context.Context, in *createTokenInput) (*createTokenOutput, error) {
 	p := caller(ctx)
+	if prob := needSession(p); prob != nil {
+		return nil, prob
+	}
 	role := in.Body.Role
 	if role == "" {
 		role = p.role()
@@ -273,6 +308,9 @@ type tokenIDInput struct {
 // token answers 404, as an unknown one does, so ids cannot be probed.
 func (s *server) revokeToken(ctx context.Context, in *tokenIDInput) (*noContent, error) {
 	p := caller(ctx)
+	if prob := needSession(p); prob != nil {
+		return nil, prob
+	}
 	user := p.user.Name
 	if p.allowed(auth.PermAdmin) {
 		user = ""

@@ -112,7 +112,7 @@ func newServer(deps Deps) *server {
 		metrics: newMetrics(deps.Metrics),
 	}
 	s.api = humago.New(recordingMux{s.mux, s}, s.humaConfig())
-	s.api.UseMiddleware(s.authenticate)
+	s.api.UseMiddleware(s.requireJSON, s.authenticate)
 	s.routes = s.routeTable()
 	for _, r := range s.routes {
 		s.register(r)
