@@ -66,14 +66,28 @@ func (s *server) loginPage(q *request) error {
 	return s.renderLogin(q, http.StatusOK, loginData{Next: next})
 }
 
-// renderLogin shows the form with a fresh login token.
+// renderLogin shows the form with the browser's login token, or a fresh one: a second tab's
+// login page keeps the token of the first, so that either form can be sent.
 func (s *server) renderLogin(q *request, status int, d loginData) error {
-	b := make([]byte, 16)
-	rand.Read(b)
-	d.Token = hex.EncodeToString(b)
+	if c, err := q.r.Cookie(loginCookie); err == nil && loginTokenForm(c.Value) {
+		d.Token = c.Value
+	} else {
+		b := make([]byte, 16)
+		rand.Read(b)
+		d.Token = hex.EncodeToString(b)
+	}
 	http.SetCookie(q.w, &http.Cookie{Name: loginCookie, Value: d.Token, Path: "/login", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: q.r.TLS != nil || s.deps.SecureCookies, MaxAge: 3600})
 	return q.render(status, "login", "Sign in", "", d)
+}
+
+// loginTokenForm reports whether a login cookie holds what renderLogin makes: 32 hex digits.
+func loginTokenForm(v string) bool {
+	if len(v) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(v)
+	return err == nil
 }
 
 func (s *server) loginSubmit(q *request) error {
@@ -83,6 +97,12 @@ func (s *server) loginSubmit(q *request) error {
 	d := loginData{Next: safeNext(q.r.PostFormValue("next")), User: strings.TrimSpace(q.r.PostFormValue("user"))}
 	c, err := q.r.Cookie(loginCookie)
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(q.r.PostFormValue("token"))) != 1 {
+		// Signed in meanwhile (in another tab): the form has done its job. The form carries
+		// no session CSRF token, which is fine: a redirect to a path here changes nothing.
+		if p, _ := s.pagePrincipal(q.r); p != nil {
+			http.Redirect(q.w, q.r, d.Next, http.StatusSeeOther)
+			return nil
+		}
 		d.Error = "The sign-in form had expired. Please sign in again."
 		return s.renderLogin(q, http.StatusForbidden, d)
 	}

@@ -137,6 +137,33 @@ func TestLoginPage(t *testing.T) {
 	}
 }
 
+// TestLoginTwoTabs: a visitor with the login page open in two tabs (a session that ended
+// while several pages were open) can sign in from either, and a form sent after the other
+// tab signed in goes where it was going.
+func TestLoginTwoTabs(t *testing.T) {
+	e := newEnv(t)
+	v := e.visitor()
+	tab1 := between(string(v.get("/login?next=/services").body), `name="token" value="`, `"`)
+	tab2 := between(string(v.get("/login?next=/plans").body), `name="token" value="`, `"`)
+	if tab1 == "" || tab1 != tab2 {
+		t.Fatalf("two login pages in one browser carry tokens %q and %q: the first form could not be sent", tab1, tab2)
+	}
+	r := v.post("/login", url.Values{"token": {tab1}, "user": {"viewer"}, "password": {password("viewer")}, "next": {"/services"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/services" {
+		t.Fatalf("sign in from the first tab: status %d Location %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	// The second tab's form, sent now: its token is spent, but its browser is signed in.
+	r = v.post("/login", url.Values{"token": {tab2}, "user": {"viewer"}, "password": {password("viewer")}, "next": {"/plans"}})
+	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/plans" {
+		t.Errorf("the second tab's form after signing in: status %d Location %q, want 303 to /plans", r.StatusCode, r.Header.Get("Location"))
+	}
+	// A stale form without a session is still refused.
+	w := e.visitor()
+	if r := w.post("/login", url.Values{"token": {tab2}, "user": {"viewer"}, "password": {password("viewer")}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a login form token from another browser: status %d, want 403", r.StatusCode)
+	}
+}
+
 // TestLoginNext: the page to go to after signing in stays on this server, however the
 // destination is dressed up; browsers drop tabs and newlines and read a backslash as a slash,
 // so "/<tab>/evil.example" is another host to them. Each destination is tried through the

@@ -46,9 +46,9 @@ func usersPermText(p auth.Permission) string {
 	case auth.PermRead:
 		return "Read the model: services, sites, plans, analyses, findings, the binder"
 	case auth.PermEdit:
-		return "Change the model: objects the web may edit, plans, exercises"
+		return "Change the model: apply model folders, create and edit the objects no folder manages"
 	case auth.PermRespond:
-		return "Act in incidents: steps, acknowledgements, status updates"
+		return "Act in incidents (declaring them, steps, acknowledgements) once incident management arrives; until then it reads like a viewer"
 	case auth.PermAudit:
 		return "Read and verify the audit trail"
 	case auth.PermAdmin:
@@ -209,6 +209,9 @@ func (s *server) renderAccount(q *request, status int, d *accountData) error {
 	}
 	if d.TokenRole == "" {
 		d.TokenRole = p.role()
+		if slices.Contains(d.Roles, auth.RoleViewer) {
+			d.TokenRole = auth.RoleViewer // the least a script needs, as the hint beside it says
+		}
 	}
 	out, err := s.listTokens(q.ctx(), &listTokensInput{User: p.user.Name})
 	if err != nil {

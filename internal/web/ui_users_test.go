@@ -58,6 +58,9 @@ func TestUsersCreateAndSignIn(t *testing.T) {
 	if r.StatusCode != 200 || !strings.Contains(usersMain(r), "<code>j.doe</code>") || !strings.Contains(usersMain(r), "Jane Doe") {
 		t.Errorf("GET /account as j.doe: status %d; %.800s", r.StatusCode, usersMain(r))
 	}
+	if !strings.Contains(usersMain(r), `<option value="viewer" selected>`) {
+		t.Errorf("a new token's role is not viewer by default: %s", between(usersMain(r), `id="token-role"`, "</select>"))
+	}
 	if !strings.Contains(string(r.body), `href="/account"`) || strings.Contains(string(r.body), `href="/admin/users"`) {
 		t.Errorf("an editor's header should link the account and not the users page")
 	}
