@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -16,6 +17,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/catalog"
@@ -83,6 +85,7 @@ func (q *request) snapshot() (*catalog.Snapshot, error) {
 			return nil, err
 		}
 		q.snap = snap
+		q.s.ui.notePeople(snap)
 	}
 	return q.snap, nil
 }
@@ -128,6 +131,39 @@ type ui struct {
 	pages     map[string]*template.Template // by page template name: layout + that page
 	static    map[string]staticFile         // by path under /static/
 	pageTable []page
+	// people names the people of the latest snapshot a page read, for references: a person
+	// reads as "Marta Keller", not "marta-keller".
+	people atomic.Pointer[uiPeople]
+}
+
+type uiPeople struct {
+	snap  *catalog.Snapshot
+	names map[string]string // person name -> display name
+}
+
+// notePeople keeps the display names of snap's people, once per snapshot.
+func (u *ui) notePeople(snap *catalog.Snapshot) {
+	if cur := u.people.Load(); (cur != nil && cur.snap == snap) || snap.Model == nil {
+		return
+	}
+	names := make(map[string]string, len(snap.Model.People))
+	for _, p := range snap.Model.People {
+		if n := cmp.Or(p.Spec.DisplayName, p.Metadata.Title); n != "" {
+			names[p.Metadata.Name] = n
+		}
+	}
+	u.people.Store(&uiPeople{snap: snap, names: names})
+}
+
+// refLabel is how a kind/name reference reads: its name, or a person's display name.
+func (u *ui) refLabel(ref string) string {
+	kind, name, _ := strings.Cut(ref, "/")
+	if kind == "person" {
+		if p := u.people.Load(); p != nil && p.names[name] != "" {
+			return p.names[name]
+		}
+	}
+	return name
 }
 
 type staticFile struct {

@@ -903,7 +903,8 @@ func (c *catalogPages) personList(q *request) error {
 			dep = []string{"person/" + p.Spec.Deputy}
 		}
 		l.Rows = append(l.Rows, catalogListRow{Ref: ref, Cells: []catalogListCell{
-			{Ref: ref, Title: catalogFirstNonEmpty(p.Spec.DisplayName, p.Metadata.Title)}, phone, {Mail: p.Spec.Email},
+			// The ref reads as the display name; the name under it is what the model uses.
+			{Ref: ref, Title: p.Metadata.Name}, phone, {Mail: p.Spec.Email},
 			{Refs: dep}, {Refs: catalogPrefixed("team", x.teamsOf[p.Metadata.Name])},
 			{Text: strconv.Itoa(len(x.roles[p.Metadata.Name])), Num: true},
 		}})

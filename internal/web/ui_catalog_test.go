@@ -124,7 +124,7 @@ func TestCatalogObjectPages(t *testing.T) {
 		"/sites/dc-amsterdam":            {"What takes it down", "its own loss, or the failure of", `href="/providers/eurocolo"`, `/whatif?fail=provider%2feurocolo`},
 		"/providers/nimbus-cloud":        {"Contract", "Fiona Walsh", "tel:&#43;35387", "If the provider fails", `/whatif?fail=provider%2Fnimbus-cloud`},
 		"/people/marta-keller":           {"Marta Keller", "tel:&#43;49695551001", `href="/people/jonas-weber"`, "Deputy for", `href="/teams/team-crisis"`, "Roles in plans"},
-		"/teams/team-crisis":             {"Crisis management team", "Members, in call order", `href="/people/marta-keller"`, "15m"},
+		"/teams/team-crisis":             {"Crisis management team", "Members, in call order", `href="/people/marta-keller"`, "15m", `person</span>&#8239;Marta Keller</a>`},
 		"/scenarios/site-loss-frankfurt": {"Loss of the Frankfurt data centre", `href="/sites/dc-frankfurt"`, "3d", "/whatif?scenario=site-loss-frankfurt", "Its impact"},
 	} {
 		r := b.get(path)

@@ -17,8 +17,9 @@ func (s *server) baseFuncs(u *ui) template.FuncMap {
 		"asset": u.asset,
 		// ref is the page of a kind/name reference; "" when it has none.
 		"refURL": refURL,
-		// refName and refKind split a kind/name reference.
-		"refName": func(ref string) string { _, n, _ := strings.Cut(ref, "/"); return n },
+		// refName is how a kind/name reference reads (a person by their display name);
+		// refKind is its kind.
+		"refName": u.refLabel,
 		"refKind": func(ref string) string { k, _, _ := strings.Cut(ref, "/"); return k },
 		// dur writes a span of time as people read it ("4h 30m"), "—" for none; it takes
 		// seconds (int, int64, *int64), model.Duration, *model.Duration or time.Duration.
