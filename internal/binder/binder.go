@@ -153,9 +153,34 @@ func Write(w io.Writer, m *model.Model, opts Options) error {
 // programmer error any test finds.
 var page = template.Must(template.New("binder.html").Funcs(Funcs()).ParseFS(files, "binder.html"))
 
-// phoneInText is an international phone number inside free text: "+49 800 555 0400",
-// "+1 (555) 010-2000".
-var phoneInText = regexp.MustCompile(`\+\d[\d ()./-]{5,}\d`)
+// phoneInText is an international phone number inside free text: a "+", a country code and
+// groups of digits (one in parentheses at most once each), each after one space or dash:
+// "+49 800 555 0400", "+1 (555) 010-2000". It may run into digits that follow the number
+// ("+49 800 555 0400 2026"): phoneGroups trims those by E.164's 15 digits.
+var (
+	phoneInText = regexp.MustCompile(`\+\d{1,3}(?:[ -]?(?:\(\d{1,5}\)|\d{1,5}))+`)
+	phoneGroup  = regexp.MustCompile(`\d+`)
+)
+
+// phoneEnd is where a matched number ends once groups past 15 digits are left out; 0 when it
+// has fewer than 7, too few to be a number worth calling.
+func phoneEnd(num string) int {
+	digits, end := 0, 0
+	for _, g := range phoneGroup.FindAllStringIndex(num, -1) {
+		if digits+g[1]-g[0] > 15 {
+			break
+		}
+		digits += g[1] - g[0]
+		end = g[1]
+		if end < len(num) && num[end] == ')' {
+			end++
+		}
+	}
+	if digits < 7 {
+		return 0
+	}
+	return end
+}
 
 // LinkPhones escapes free text (a message template, a note) for HTML and makes each
 // international phone number in it a tel: link: "call the NOC on +49 800 555 0400" can be
@@ -164,10 +189,14 @@ func LinkPhones(text string) template.HTML {
 	var b strings.Builder
 	last := 0
 	for _, m := range phoneInText.FindAllStringIndex(text, -1) {
+		end := phoneEnd(text[m[0]:m[1]])
+		if end == 0 {
+			continue
+		}
+		num := text[m[0] : m[0]+end]
 		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
-		num := text[m[0]:m[1]]
 		fmt.Fprintf(&b, `<a class="nowrap" href="%s">%s</a>`, Contact{Phone: num}.TelURL(), template.HTMLEscapeString(num))
-		last = m[1]
+		last = m[0] + end
 	}
 	b.WriteString(template.HTMLEscapeString(text[last:]))
 	return template.HTML(b.String())

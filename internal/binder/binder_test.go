@@ -3,6 +3,7 @@ package binder
 import (
 	"bytes"
 	stdhtml "html"
+	"html/template"
 	"os"
 	"os/exec"
 	"regexp"
@@ -100,6 +101,12 @@ func TestLinkPhones(t *testing.T) {
 		"call +1 (555) 010-2000 or +44 20 7946 0958.": `call <a class="nowrap" href="tel:+15550102000">+1 (555) 010-2000</a> or <a class="nowrap" href="tel:+442079460958">+44 20 7946 0958</a>.`,
 		"<b>no number</b> & 24/7, 2026-03-01":         `&lt;b&gt;no number&lt;/b&gt; &amp; 24/7, 2026-03-01`,
 		`"+49 1" is too short <script>`:               `&#34;+49 1&#34; is too short &lt;script&gt;`,
+		// What follows a number is not part of it.
+		"Telnord NOC +49 800 555 0400 (24/7)":    `Telnord NOC <a class="nowrap" href="tel:+498005550400">+49 800 555 0400</a> (24/7)`,
+		"call +49 800 555 0400 - 24/7":           `call <a class="nowrap" href="tel:+498005550400">+49 800 555 0400</a> - 24/7`,
+		"+44 20 7946 0958 2026-03-01":            `<a class="nowrap" href="tel:+442079460958">+44 20 7946 0958</a> 2026-03-01`,
+		"+44 20 7946 0958 / +44 20 7946 0959":    `<a class="nowrap" href="tel:+442079460958">+44 20 7946 0958</a> / <a class="nowrap" href="tel:+442079460959">+44 20 7946 0959</a>`,
+		"version +1.2.3 and +12 are not numbers": `version +1.2.3 and +12 are not numbers`,
 	} {
 		if got := string(LinkPhones(in)); got != want {
 			t.Errorf("LinkPhones(%q)\n got %s\nwant %s", in, got, want)
@@ -201,22 +208,31 @@ func TestPlanTimeline(t *testing.T) {
 	}
 }
 
-// TestPlanWithoutDurations: a plan none of whose steps says how long it takes (or with no
-// steps) neither fits nor misses its RTO: it is unknown, and says so.
+// TestPlanWithoutDurations: a plan with no steps, or steps that give no duration, is unknown
+// unless the steps that give one already miss the RTO; it says which.
 func TestPlanWithoutDurations(t *testing.T) {
 	m := demo(t)
-	p := *m.Plan("backoffice-recovery")
-	for name, steps := range map[string][]model.Step{
-		"no steps":     nil,
-		"no durations": {{ID: "a", Title: "A"}, {ID: "b", Title: "B", After: []string{"a"}}},
+	p := *m.Plan("backoffice-recovery") // tightest RTO 4h
+	d := func(s string) *model.Duration { x := model.MustDuration(s); return &x }
+	for _, c := range []struct {
+		name                  string
+		steps                 []model.Step
+		fits, misses, unknown bool
+		path                  string
+	}{
+		{"no steps", nil, false, false, true, "unknown: no steps"},
+		{"no durations", []model.Step{{ID: "a"}, {ID: "b", After: []string{"a"}}}, false, false, true, "unknown: no step gives a duration"},
+		{"some durations", []model.Step{{ID: "a", Duration: d("1m")}, {ID: "b", After: []string{"a"}}}, false, false, true, "at least 1m (1 of 2 steps give no duration)"},
+		{"a miss all the same", []model.Step{{ID: "a", Duration: d("5h")}, {ID: "b", After: []string{"a"}}}, false, true, false, "at least 5h (1 of 2 steps give no duration)"},
+		{"every duration", []model.Step{{ID: "a", Duration: d("1h")}, {ID: "b", After: []string{"a"}, Duration: d("1h")}}, true, false, false, "2h"},
 	} {
-		p.Spec.Steps = steps
-		v := NewPlan(m, NewTargets(m, nil), &p, generated)
-		if !v.Verdict.Unknown || v.Verdict.Fits || v.Verdict.Misses() || !v.Verdict.HasRTO {
-			t.Errorf("%s: verdict %+v, want unknown, neither fits nor misses", name, v.Verdict)
+		p.Spec.Steps = c.steps
+		v := NewPlan(m, NewTargets(m, nil), &p, generated).Verdict
+		if v.Fits != c.fits || v.Misses() != c.misses || v.Unknown != c.unknown || v.PathText() != c.path {
+			t.Errorf("%s: fits %v misses %v unknown %v path %q, want %v %v %v %q", c.name, v.Fits, v.Misses(), v.Unknown, v.PathText(), c.fits, c.misses, c.unknown, c.path)
 		}
-		if text := v.VerdictText(); !strings.Contains(text, "unknown") || strings.Contains(text, "fits") {
-			t.Errorf("%s: verdict text %q", name, text)
+		if c.unknown && v.By != 0 {
+			t.Errorf("%s: unknown, but By = %d", c.name, v.By)
 		}
 	}
 }
@@ -267,4 +283,25 @@ func TestImports(t *testing.T) {
 			t.Errorf("the binder depends on %s", dep)
 		}
 	}
+}
+
+// FuzzLinkPhones: whatever the text, the links LinkPhones adds change nothing a reader sees
+// (the text without the tags, unescaped, is the input), and every link is a tel: link.
+func FuzzLinkPhones(f *testing.F) {
+	for _, s := range []string{"Telnord NOC +49 800 555 0400 (24/7)", "+1 (555) 010-2000", "<b>&amp;</b>", "++49 (((1)))", "+44 20 7946 0958 2026-03-01"} {
+		f.Add(s)
+	}
+	tag := regexp.MustCompile(`</?a[^>]*>`)
+	href := regexp.MustCompile(`href="([^"]*)"`)
+	f.Fuzz(func(t *testing.T, text string) {
+		out := string(LinkPhones(text))
+		if got := stdhtml.UnescapeString(tag.ReplaceAllString(out, "")); got != stdhtml.UnescapeString(template.HTMLEscapeString(text)) {
+			t.Fatalf("LinkPhones(%q) reads %q", text, got)
+		}
+		for _, m := range href.FindAllStringSubmatch(out, -1) {
+			if !regexp.MustCompile(`^tel:\+\d{7,15}$`).MatchString(m[1]) {
+				t.Fatalf("LinkPhones(%q): link %q", text, m[1])
+			}
+		}
+	})
 }

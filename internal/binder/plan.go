@@ -3,7 +3,6 @@ package binder
 import (
 	"fmt"
 	"html/template"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -84,28 +83,44 @@ type Cover struct {
 
 // Verdict compares a plan's critical path with the tightest RTO of what it covers.
 type Verdict struct {
-	Total  int64 // the critical path, in seconds
+	Total  int64 // the critical path, in seconds; a lower bound when Missing > 0
 	HasRTO bool
 	RTO    int64
-	// Fits reports Total <= RTO; By is how far it misses or how much is to spare.
+	// Steps is how many steps the plan has; Missing how many of them give no duration (the
+	// critical path counts them as 0).
+	Steps, Missing int
+	// Fits: every step has a duration and the critical path is within the RTO. By is how far
+	// it misses, or how much is to spare; 0 when unknown.
 	Fits bool
 	By   int64
-	// Unknown: no step states a duration (or there are no steps), so how long the plan takes
-	// is not known and it neither fits nor misses.
+	// Unknown: the plan has no steps, or steps without a duration and no miss even without
+	// them, so whether it fits is not known.
 	Unknown bool
 }
 
-// Misses reports whether the plan is known to take longer than the RTO it serves.
-func (v Verdict) Misses() bool { return v.HasRTO && !v.Unknown && !v.Fits }
+// Misses reports whether the plan is known to take longer than the RTO it serves: its critical
+// path is longer even with the steps that give no duration counted as 0.
+func (v Verdict) Misses() bool { return v.HasRTO && !v.Fits && !v.Unknown }
+
+// PathText is the critical path in words: "3h 45m", "at least 1h (2 of 5 steps give no
+// duration)", "unknown: no steps".
+func (v Verdict) PathText() string {
+	switch {
+	case v.Steps == 0:
+		return "unknown: no steps"
+	case v.Missing == v.Steps:
+		return "unknown: no step gives a duration"
+	case v.Missing > 0:
+		return fmt.Sprintf("at least %s (%d of %d steps give no duration)", Dur(v.Total), v.Missing, v.Steps)
+	}
+	return Dur(v.Total)
+}
 
 // VerdictText is the verdict in words: "The critical path takes 5h 30m; the tightest RTO of
 // what it covers is 4h (erp, inherited from function/finance) — misses by 1h 30m."
 func (p *Plan) VerdictText() string {
 	v := p.Verdict
-	s := "The critical path takes " + Dur(v.Total)
-	if v.Unknown {
-		s = "No step says how long it takes, so how long the plan takes is unknown"
-	}
+	s := "The critical path takes " + v.PathText()
 	if !v.HasRTO {
 		return s + "; nothing it covers has an RTO."
 	}
@@ -115,13 +130,12 @@ func (p *Plan) VerdictText() string {
 		src = "inherited from " + c.From
 	}
 	s += fmt.Sprintf("; the tightest RTO of what it covers is %s (%s, %s)", Dur(v.RTO), c.Service, src)
-	if v.Unknown {
-		return s + "."
-	}
-	if v.Fits {
-		if v.By == 0 {
-			return s + " — fits exactly."
-		}
+	switch {
+	case v.Unknown:
+		return s + " — whether it fits is unknown."
+	case v.Fits && v.By == 0:
+		return s + " — fits exactly."
+	case v.Fits:
 		return s + " — fits with " + Dur(v.By) + " to spare."
 	}
 	return s + " — misses by " + Dur(v.By) + "."
@@ -378,16 +392,22 @@ func (v *Plan) timeline(p *model.Plan) {
 		}
 		end = max(end, start[i]+dur(i))
 	}
-	v.Verdict.Total = total
-	v.Verdict.Unknown = !slices.ContainsFunc(p.Spec.Steps, func(s model.Step) bool { return s.Duration != nil })
+	vd := &v.Verdict
+	vd.Total, vd.Steps = total, len(p.Spec.Steps)
+	for _, st := range p.Spec.Steps {
+		if st.Duration == nil {
+			vd.Missing++
+		}
+	}
+	vd.Unknown = vd.Steps == 0 || vd.Missing > 0
 	scale := max(total, end)
 	if t := v.Tightest; t != nil {
-		v.Verdict.HasRTO, v.Verdict.RTO = true, t.RTO
-		v.Verdict.Fits = !v.Verdict.Unknown && total <= t.RTO
-		if v.Verdict.Fits {
-			v.Verdict.By = t.RTO - total
-		} else {
-			v.Verdict.By = total - t.RTO
+		vd.HasRTO, vd.RTO = true, t.RTO
+		switch {
+		case total > t.RTO: // a miss even with the missing durations counted as 0
+			vd.Unknown, vd.By = false, total-t.RTO
+		case !vd.Unknown:
+			vd.Fits, vd.By = true, t.RTO-total
 		}
 		scale = max(scale, t.RTO)
 	}

@@ -205,6 +205,12 @@ func (c *checker) plan(p *model.Plan, reach map[string][]string) {
 	if len(p.Spec.Steps) == 0 {
 		c.add(Warning, "plan-no-steps", p, "spec", "%s has no steps: say what responders do, in order", ref)
 	} else {
+		for i, st := range p.Spec.Steps {
+			if st.Duration == nil {
+				c.add(Warning, "step-duration-missing", p, fmt.Sprintf("spec.steps[%d]", i),
+					"step %s of %s gives no duration, so whether the plan fits the RTO of what it covers cannot be checked", st.ID, ref)
+			}
+		}
 		c.planTiming(p)
 	}
 	c.review(p)

@@ -25,6 +25,7 @@ func Rules() []RuleDoc {
 		{"plan-single-holder", Warning, "a plan role is held by a single person, with no deputy"},
 		{"plan-no-steps", Warning, "a plan has no steps"},
 		{"plan-too-slow", Warning, "the critical path of the plan's steps exceeds the RTO of a service it covers"},
+		{"step-duration-missing", Warning, "a plan step gives no duration, so the plan cannot be checked against the RTO"},
 		{"contact-unreachable", Warning, "a person a plan relies on has fewer than two ways to be reached"},
 		{"review-overdue", Warning, "a plan's last review plus its review period is before today"},
 		{"review-missing", Warning, "a plan has no review cycle (every and last)"},

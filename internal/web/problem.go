@@ -203,7 +203,10 @@ func (s *server) requireJSON(ctx huma.Context, next func(huma.Context)) {
 		return
 	}
 	ct := r.Header.Get("Content-Type")
-	if mt, _, err := mime.ParseMediaType(ct); err == nil && slices.Contains(bodyTypes(r.Method), mt) {
+	if mt, params, err := mime.ParseMediaType(ct); err == nil && slices.Contains(bodyTypes(r.Method), mt) {
+		// Media types are case-insensitive; huma's own check is not, so it gets the
+		// lower-case form and this stays the one rule for what a body may be.
+		r.Header.Set("Content-Type", mime.FormatMediaType(mt, params))
 		next(ctx)
 		return
 	}

@@ -124,7 +124,7 @@ func TestOnlyJSONBodies(t *testing.T) {
 		"text/plain+json", "application/problem+json", "application/merge-patch+json", "application/jsonx", "json", "application/json;;"} {
 		refused("login as "+ct, e.anonymous().do("POST", "/api/v1/login", login, map[string]string{"Content-Type": ct}), "expected application/json")
 	}
-	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8"} {
+	for _, ct := range []string{"application/json", "application/json; charset=utf-8", "application/json;charset=UTF-8", "Application/JSON", "APPLICATION/JSON; Charset=UTF-8"} {
 		if r := bare("POST", "/api/v1/login", login, map[string]string{"Content-Type": ct}); r.StatusCode != http.StatusOK {
 			t.Errorf("login as %s: status %d, want 200", ct, r.StatusCode)
 		}
@@ -145,6 +145,11 @@ func TestOnlyJSONBodies(t *testing.T) {
 	if r := bare("PATCH", "/api/v1/users/viewer", patch, token); r.StatusCode != http.StatusOK {
 		t.Errorf("PATCH as application/merge-patch+json: status %d, want 200; body %s", r.StatusCode, r.body)
 	}
+	token["Content-Type"] = "Application/Merge-Patch+JSON" // media types are case-insensitive
+	if r := bare("PATCH", "/api/v1/users/viewer", patch, token); r.StatusCode != http.StatusOK {
+		t.Errorf("PATCH as Application/Merge-Patch+JSON: status %d, want 200; body %s", r.StatusCode, r.body)
+	}
+	token["Content-Type"] = "application/merge-patch+json"
 	refused("POST /api/v1/users as application/merge-patch+json", bare("POST", "/api/v1/users", `{}`, token), "expected application/json")
 	delete(token, "Content-Type")
 	refused("PATCH without a Content-Type", bare("PATCH", "/api/v1/users/viewer", patch, token), "application/merge-patch+json")

@@ -97,9 +97,10 @@ func (s *server) loginSubmit(q *request) error {
 	d := loginData{Next: safeNext(q.r.PostFormValue("next")), User: strings.TrimSpace(q.r.PostFormValue("user"))}
 	c, err := q.r.Cookie(loginCookie)
 	if err != nil || c.Value == "" || subtle.ConstantTimeCompare([]byte(c.Value), []byte(q.r.PostFormValue("token"))) != 1 {
-		// Signed in meanwhile (in another tab): the form has done its job. The form carries
-		// no session CSRF token, which is fine: a redirect to a path here changes nothing.
-		if p, _ := s.pagePrincipal(q.r); p != nil {
+		// Signed in meanwhile as this user (in another tab): the form has done its job. The
+		// form carries no session CSRF token, which is fine: a redirect to a path here changes
+		// nothing. Someone signing in as another user gets the form again.
+		if p, _ := s.pagePrincipal(q.r); p != nil && (d.User == "" || strings.EqualFold(d.User, p.user.Name)) {
 			http.Redirect(q.w, q.r, d.Next, http.StatusSeeOther)
 			return nil
 		}

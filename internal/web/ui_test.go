@@ -157,6 +157,10 @@ func TestLoginTwoTabs(t *testing.T) {
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/plans" {
 		t.Errorf("the second tab's form after signing in: status %d Location %q, want 303 to /plans", r.StatusCode, r.Header.Get("Location"))
 	}
+	// A stale form for another user is not waved through on this session.
+	if r := v.post("/login", url.Values{"token": {tab2}, "user": {"admin"}, "password": {password("admin")}, "next": {"/admin/users"}}); r.StatusCode != http.StatusForbidden {
+		t.Errorf("a stale form for another user: status %d Location %q, want 403 with the form again", r.StatusCode, r.Header.Get("Location"))
+	}
 	// A stale form without a session is still refused.
 	w := e.visitor()
 	if r := w.post("/login", url.Values{"token": {tab2}, "user": {"viewer"}, "password": {password("viewer")}}); r.StatusCode != http.StatusForbidden {
