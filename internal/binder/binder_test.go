@@ -4,6 +4,7 @@ import (
 	"bytes"
 	stdhtml "html"
 	"html/template"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -304,4 +305,19 @@ func FuzzLinkPhones(f *testing.F) {
 			}
 		}
 	})
+}
+
+// BenchmarkWrite renders the demo's binder: every plan, contact and call tree.
+//
+//	go test ./internal/binder -run '^$' -bench Write -benchtime 50x
+func BenchmarkWrite(b *testing.B) {
+	m, problems, err := model.LoadFS(examples.FS, ".")
+	if err != nil || len(problems) > 0 {
+		b.Fatalf("load the demo: %v %v", err, problems)
+	}
+	for b.Loop() {
+		if err := Write(io.Discard, m, Options{Generated: generated, Title: "Northwind Retail"}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
