@@ -247,3 +247,26 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestTrustedProxiesFlag: a proxy that is neither an address nor a CIDR range stops serve and
+// demo before they open anything, naming where it was set.
+func TestTrustedProxiesFlag(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"serve", "--db", db, "--trusted-proxies", "10.0.0.0/8,nonsense"}, `--trusted-proxies: "nonsense" is neither an address nor a CIDR range`},
+		{map[string]string{"PERDURA_TRUSTED_PROXIES": "300.1.1.1"}, []string{"serve", "--db", db}, `PERDURA_TRUSTED_PROXIES: "300.1.1.1"`},
+		{nil, []string{"demo", "--trusted-proxies", "10.0.0.0/33"}, `"10.0.0.0/33"`},
+	} {
+		code, _, errs := cli(t, c.env, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("perdura %v: exit %d, stderr %q, want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("serve made its database before refusing the flag")
+	}
+}

@@ -7,7 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,6 +26,8 @@ import (
 type serveOptions struct {
 	addr, dsn, tlsCert, tlsKey, logFormat, logLevel string
 	secureCookies                                   bool
+	trustedProxies                                  []string
+	trusted                                         []netip.Prefix // trustedProxies, read by logger
 }
 
 func (o *serveOptions) flags(c *cobra.Command, withDB bool) {
@@ -34,6 +38,7 @@ func (o *serveOptions) flags(c *cobra.Command, withDB bool) {
 	c.Flags().StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate file (with --tls-key)")
 	c.Flags().StringVar(&o.tlsKey, "tls-key", "", "the private key file of --tls-cert")
 	c.Flags().BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure on plain HTTP (behind a TLS-terminating proxy)")
+	c.Flags().StringSliceVar(&o.trustedProxies, "trusted-proxies", nil, "addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated)")
 	c.Flags().StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	c.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -137,6 +142,8 @@ func seedDemo(ctx context.Context, st *sqlstore.Store) (password string, err err
 	return password, nil
 }
 
+// logger checks the flags the server reads (log format and level, trusted proxies) before
+// anything is opened, and makes the logger.
 func (o *serveOptions) logger(c *cobra.Command, e *env) (*slog.Logger, error) {
 	if err := oneOf(c, "log-format", o.logFormat, "text", "json"); err != nil {
 		return nil, err
@@ -144,6 +151,19 @@ func (o *serveOptions) logger(c *cobra.Command, e *env) (*slog.Logger, error) {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return nil, cannot("%s %q: expected debug, info, warn or error", flagLabel(c, "log-level"), o.logLevel)
+	}
+	o.trusted = o.trusted[:0]
+	for _, p := range o.trustedProxies {
+		p = strings.TrimSpace(p)
+		pre, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				return nil, cannot("%s: %q is neither an address nor a CIDR range such as 10.0.0.0/8", flagLabel(c, "trusted-proxies"), p)
+			}
+			pre = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+		}
+		o.trusted = append(o.trusted, pre.Masked())
 	}
 	ho := &slog.HandlerOptions{Level: level}
 	if o.logFormat == "json" {
@@ -169,7 +189,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, st *sqlstore.Store, o 
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	h := web.NewHandler(web.Deps{
 		Catalog: catalog.New(st), Auth: st, Audit: st, Logger: log,
-		Ready: st.Ping, SecureCookies: o.secureCookies, Version: version(),
+		Ready: st.Ping, SecureCookies: o.secureCookies, TrustedProxies: o.trusted, Version: version(),
 	})
 	srv := &http.Server{
 		Handler:           h,

@@ -1,8 +1,10 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strings"
@@ -524,5 +526,60 @@ func TestLoginRateLimitPerAddress(t *testing.T) {
 	}
 	if r := anon.do("POST", "/api/v1/login", map[string]string{"user": "viewer", "password": password("viewer")}, nil); r.StatusCode != 429 {
 		t.Errorf("login from an address with 20 failures: status %d, want 429", r.StatusCode)
+	}
+}
+
+// TestTrustedProxies: behind a trusted reverse proxy the client is the one X-Forwarded-For
+// names, past any trusted hops, for the audit trail and the login limits, and the session
+// cookie is Secure when the proxy says the client used https. From a peer that is not
+// trusted, or with no proxy configured, the headers are ignored: they cannot be forged.
+func TestTrustedProxies(t *testing.T) {
+	lastRemote := func(e *env) string {
+		t.Helper()
+		es, err := e.store.Audit(context.Background(), audit.Query{Action: "login.failed", Limit: 1})
+		if err != nil || len(es) == 0 {
+			t.Fatalf("no login.failed entry: %v", err)
+		}
+		return es[0].Remote
+	}
+	tryLogin := func(e *env, header map[string]string) response {
+		t.Helper()
+		return e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": "wrong"}, header)
+	}
+	for _, c := range []struct {
+		name    string
+		trusted []string
+		xff     string
+		want    string
+	}{
+		{"no proxy configured", nil, "203.0.113.7", "127.0.0.1"},
+		{"a trusted proxy", []string{"127.0.0.0/8"}, "203.0.113.7", "203.0.113.7"},
+		{"a chain of trusted proxies", []string{"127.0.0.0/8", "10.0.0.0/8"}, "198.51.100.2, 203.0.113.7, 10.1.2.3", "203.0.113.7"},
+		{"a forged first hop", []string{"127.0.0.0/8"}, "192.0.2.66, 203.0.113.7", "203.0.113.7"},
+		{"a header that does not parse", []string{"127.0.0.0/8"}, "not-an-address", "127.0.0.1"},
+		{"another peer's header", []string{"10.0.0.0/8"}, "203.0.113.7", "127.0.0.1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var prefixes []netip.Prefix
+			for _, p := range c.trusted {
+				prefixes = append(prefixes, netip.MustParsePrefix(p))
+			}
+			e := newEnv(t, func(d *Deps) { d.TrustedProxies = prefixes })
+			tryLogin(e, map[string]string{"X-Forwarded-For": c.xff})
+			if got := lastRemote(e); got != c.want {
+				t.Errorf("X-Forwarded-For %q: the audit trail has the client as %q, want %q", c.xff, got, c.want)
+			}
+		})
+	}
+	// https at the proxy: the session cookie is Secure.
+	e := newEnv(t, func(d *Deps) { d.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")} })
+	r := e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, map[string]string{"X-Forwarded-Proto": "https"})
+	if c := r.Header.Get("Set-Cookie"); r.StatusCode != 200 || !strings.Contains(c, "Secure") {
+		t.Errorf("login through a TLS-terminating proxy: status %d, cookie %q, want Secure", r.StatusCode, c)
+	}
+	e = newEnv(t) // no proxy configured: the header is only a claim
+	r = e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, map[string]string{"X-Forwarded-Proto": "https"})
+	if c := r.Header.Get("Set-Cookie"); r.StatusCode != 200 || strings.Contains(c, "Secure") {
+		t.Errorf("X-Forwarded-Proto from an untrusted peer: status %d, cookie %q, want no Secure", r.StatusCode, c)
 	}
 }

@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -106,15 +108,61 @@ func (c *capture) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-// serve is the outermost layer: request id, panic recovery, security headers, problem
-// documents for unknown routes, the access log and the metrics.
-func (s *server) serve(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+// client is the address of the client a request comes from, without port, and whether it
+// reached us over TLS: the peer itself, or, when the peer is a trusted proxy, what the proxy's
+// X-Forwarded-For and X-Forwarded-Proto say (see Deps.TrustedProxies).
+func (s *server) client(r *http.Request) (string, bool) {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	info := &reqInfo{id: newRequestID(), remote: host, tls: r.TLS != nil}
+	tls := r.TLS != nil
+	if !s.trusted(host) {
+		return host, tls
+	}
+	if proto := r.Header.Get("X-Forwarded-Proto"); proto != "" {
+		tls = strings.EqualFold(strings.TrimSpace(proto), "https")
+	}
+	// Each proxy appends the address it got the request from: read from the right, past the
+	// trusted proxies, to the first address no proxy of ours vouches for.
+	hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+		if err != nil {
+			break // a header that does not parse says nothing more we can trust
+		}
+		host = a.Unmap().String()
+		if !s.trusted(host) {
+			break
+		}
+	}
+	return host, tls
+}
+
+// trusted reports whether an address is one of Deps.TrustedProxies.
+func (s *server) trusted(host string) bool {
+	if len(s.deps.TrustedProxies) == 0 {
+		return false
+	}
+	a, err := netip.ParseAddr(host)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.deps.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// serve is the outermost layer: request id, panic recovery, security headers, problem
+// documents for unknown routes, the access log and the metrics.
+func (s *server) serve(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	host, tls := s.client(r)
+	info := &reqInfo{id: newRequestID(), remote: host, tls: tls}
 	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 	rec := &recorder{ResponseWriter: w}
 	h := rec.Header()

@@ -77,7 +77,7 @@ func (s *server) renderLogin(q *request, status int, d loginData) error {
 		d.Token = hex.EncodeToString(b)
 	}
 	http.SetCookie(q.w, &http.Cookie{Name: loginCookie, Value: d.Token, Path: "/login", HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, Secure: q.r.TLS != nil || s.deps.SecureCookies, MaxAge: 3600})
+		SameSite: http.SameSiteStrictMode, Secure: infoFrom(q.ctx()).tls || s.deps.SecureCookies, MaxAge: 3600})
 	return q.render(status, "login", "Sign in", "", d)
 }
 

@@ -8,6 +8,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/danielgtaylor/huma/v2"
@@ -36,6 +37,12 @@ type Deps struct {
 	// SecureCookies marks the session cookie Secure even on plain HTTP requests: for a server
 	// behind a TLS-terminating proxy. Requests that arrive over TLS always get Secure.
 	SecureCookies bool
+	// TrustedProxies are the addresses of reverse proxies in front of the server. A request
+	// from one of them is taken to come from the client its X-Forwarded-For names (the last
+	// address there that is not itself a trusted proxy), and over TLS when its
+	// X-Forwarded-Proto says https: login limits, the audit trail and the logs then see the
+	// real client. From any other peer those headers are ignored, so they cannot be forged.
+	TrustedProxies []netip.Prefix
 	// BodyLimit caps a request body in bytes (0: 1 MiB); larger bodies get 413.
 	BodyLimit int64
 	// ApplyLimit caps the body of POST /api/v1/apply, a whole model folder (0: 32 MiB).
