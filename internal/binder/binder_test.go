@@ -123,6 +123,11 @@ func TestBinderSelfContained(t *testing.T) {
 			t.Errorf("binder contains %q", bad)
 		}
 	}
+	// And says so to the browser: a binder edited or saved along with other files still loads
+	// nothing and runs nothing.
+	if !strings.Contains(html, `<meta http-equiv="content-security-policy" content="default-src 'none'; style-src 'unsafe-inline'`) {
+		t.Error("the binder has no Content-Security-Policy that forbids loading and running anything")
+	}
 	for _, m := range regexp.MustCompile(`href="([^"]*)"`).FindAllStringSubmatch(html, -1) {
 		h := m[1]
 		if !strings.HasPrefix(h, "#") && !strings.HasPrefix(h, "tel:") && !strings.HasPrefix(h, "mailto:") {
