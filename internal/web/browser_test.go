@@ -467,6 +467,10 @@ func TestBrowser(t *testing.T) {
 		b.open("/", "#functions")
 		b.page("dashboard-phone")
 		b.open("/whatif?fail=site/dc-frankfurt", "#impacted")
+		// A what-if opened from a link opens at its results, not at the top of the long form.
+		if top := eval[float64](b, `document.getElementById("whatif-results-h").getBoundingClientRect().top`); top < 0 || top > 200 {
+			t.Errorf("a what-if opened on a phone shows its results %v px down the screen, want them at the top", top)
+		}
 		b.page("whatif-phone")
 		b.open("/plans/"+plan, "#timeline")
 		b.page("plan-phone")

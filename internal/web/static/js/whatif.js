@@ -193,10 +193,19 @@
     if (h && h.tabIndex === -1) h.focus({ preventScroll: true });
   });
 
+  // A what-if opened from a link (a shared one, the dashboard's) already has its results; on a
+  // phone they sit a long form below, so the page opens at them. The form stays above.
+  function openAtResults() {
+    if (location.hash || window.innerWidth >= 760) return;
+    var h = document.getElementById("whatif-results-h");
+    if (h) h.scrollIntoView();
+  }
+
   document.addEventListener("htmx:afterSettle", function () { draw(document); });
   if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", function () { draw(document); });
+    document.addEventListener("DOMContentLoaded", function () { draw(document); openAtResults(); });
   } else {
     draw(document);
+    openAtResults();
   }
 })();
