@@ -53,6 +53,10 @@
   tierColour.forEach(function (c, t) {
     style.push({ selector: "node[kind = 'service'][tier = " + t + "]", style: { "background-color": c } });
   });
+  // Landmarks are labelled larger, so that a whole estate fitted on the screen still reads:
+  // the business functions, sites and providers, and the tier 0 services.
+  style.push({ selector: "node[kind = 'function'], node[kind = 'site'], node[kind = 'provider']", style: { "font-size": 18, "font-weight": "bold", "text-max-width": 220 } });
+  style.push({ selector: "node[kind = 'service'][tier = 0]", style: { "font-size": 14 } });
   style = style.concat([
     { selector: "node[?spof]", style: { "border-width": 4, "border-color": "#1b1f24" } },
     { selector: "node[warn][kind != 'cluster']", style: { "border-color": "#b42318", "border-style": "double", "border-width": 6, "background-color": "#fff3cd" } },
