@@ -21,6 +21,9 @@ func (s *server) baseFuncs(u *ui) template.FuncMap {
 		// refKind is its kind.
 		"refName": u.refLabel,
 		"refKind": func(ref string) string { k, _, _ := strings.Cut(ref, "/"); return k },
+		// findingText is a lint message as a page shows it: the chains the linter writes with
+		// "->" for terminals read as arrows.
+		"findingText": func(msg string) string { return strings.ReplaceAll(msg, " -> ", " → ") },
 		// dur writes a span of time as people read it ("4h 30m"), "—" for none; it takes
 		// seconds (int, int64, *int64), model.Duration, *model.Duration or time.Duration.
 		"dur": humanDuration,
