@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -381,16 +380,11 @@ func TestUsersBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("new-token-secret")),
 	)
 	secret := eval[string](b, `document.getElementById("new-token-secret").value`)
-	req, _ := http.NewRequest("GET", e.ts.URL+"/api/v1/me", nil)
-	req.Header.Set("Authorization", "Bearer "+secret)
 	var me Me
-	if r, err := http.DefaultClient.Do(req); err != nil {
-		t.Fatal(err)
-	} else {
-		defer r.Body.Close()
-		if err := json.NewDecoder(r.Body).Decode(&me); r.StatusCode != 200 || err != nil || me.Role != "viewer" {
-			t.Errorf("the shown secret %q: GET /api/v1/me status %d, role %q (%v); want a viewer's token", secret, r.StatusCode, me.Role, err)
-		}
+	if r := (&client{e: e, hc: e.ts.Client(), bearer: secret}).do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+		t.Errorf("the shown secret %q: GET /api/v1/me status %d, want 200", secret, r.StatusCode)
+	} else if r.json(t, &me); me.Role != "viewer" {
+		t.Errorf("the shown secret authenticates as a %q, want a viewer's token", me.Role)
 	}
 	b.page("account")
 	b.open("/account", "#token-form")
