@@ -195,7 +195,7 @@ func LinkPhones(text string) template.HTML {
 		}
 		num := text[m[0] : m[0]+end]
 		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
-		fmt.Fprintf(&b, `<a class="nowrap" href="%s">%s</a>`, Contact{Phone: num}.TelURL(), template.HTMLEscapeString(num))
+		fmt.Fprintf(&b, `<a class="nowrap" href="%s">%s</a>`, Tel(num), template.HTMLEscapeString(num))
 		last = m[0] + end
 	}
 	b.WriteString(template.HTMLEscapeString(text[last:]))
@@ -223,7 +223,7 @@ func Funcs() template.FuncMap {
 		"binderAdd1": func(i int) int { return i + 1 },
 		// binderTel is a phone number as a tel: URL, so that a responder reading the binder
 		// on a phone calls with a tap.
-		"binderTel":    func(phone string) template.URL { return Contact{Phone: phone}.TelURL() },
+		"binderTel":    Tel,
 		"binderPhones": LinkPhones,
 		"binderDate":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04 UTC") },
 	}

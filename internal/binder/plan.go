@@ -179,11 +179,15 @@ type Contact struct {
 	Deputy *Contact // nil when none; a deputy's own deputy is not followed
 }
 
-// TelURL is a tel: address of the phone number, spaces and punctuation removed; html/template
-// would refuse a tel: URL as a string.
-func (c Contact) TelURL() template.URL {
+// TelURL is a tel: address of the contact's phone number (see Tel).
+func (c Contact) TelURL() template.URL { return Tel(c.Phone) }
+
+// Tel is a tel: address of a phone number, spaces and punctuation removed ("+49 69 555 1001"
+// is tel:+49695551001), "" for a number with no digits; html/template would refuse a tel:
+// URL given as a string. The binder and the web pages make every tel: link with it.
+func Tel(phone string) template.URL {
 	var b strings.Builder
-	for i, r := range c.Phone {
+	for i, r := range phone {
 		if (r >= '0' && r <= '9') || (r == '+' && i == 0) {
 			b.WriteRune(r)
 		}

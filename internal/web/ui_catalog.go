@@ -16,6 +16,7 @@ import (
 
 	"github.com/perdura/perdura/internal/analysis"
 	"github.com/perdura/perdura/internal/auth"
+	"github.com/perdura/perdura/internal/binder"
 	"github.com/perdura/perdura/internal/catalog"
 	"github.com/perdura/perdura/internal/lint"
 	"github.com/perdura/perdura/internal/model"
@@ -98,14 +99,7 @@ func (s *server) catalogArea() area {
 			return out
 		},
 		// catalogTel is a phone number as a tel: URL.
-		"catalogTel": func(p string) template.URL {
-			return template.URL("tel:" + strings.Map(func(r rune) rune {
-				if r == '+' || (r >= '0' && r <= '9') {
-					return r
-				}
-				return -1
-			}, p))
-		},
+		"catalogTel":  binder.Tel,
 		"catalogMail": func(e string) template.URL { return template.URL("mailto:" + url.PathEscape(e)) },
 		// No query escaping here: html/template escapes a value in a URL's query itself, and
 		// escaping it first made "service/x" arrive as "service%2Fx" (TestLinks).
