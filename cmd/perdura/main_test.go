@@ -270,3 +270,26 @@ func TestTrustedProxiesFlag(t *testing.T) {
 		t.Error("serve made its database before refusing the flag")
 	}
 }
+
+// TestMaxSessionsFlag: a session limit under one stops serve and demo before they open
+// anything, naming where it was set.
+func TestMaxSessionsFlag(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"serve", "--db", db, "--max-sessions", "0"}, `--max-sessions 0: expected a number of sessions, at least 1`},
+		{map[string]string{"PERDURA_MAX_SESSIONS": "-3"}, []string{"serve", "--db", db}, `PERDURA_MAX_SESSIONS -3: expected`},
+		{nil, []string{"demo", "--max-sessions", "0"}, `--max-sessions 0`},
+	} {
+		code, _, errs := cli(t, c.env, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("perdura %v: exit %d, stderr %q, want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("serve made its database before refusing the flag")
+	}
+}

@@ -26,6 +26,7 @@ import (
 type serveOptions struct {
 	addr, dsn, tlsCert, tlsKey, logFormat, logLevel string
 	secureCookies                                   bool
+	maxSessions                                     int
 	trustedProxies                                  []string
 	trusted                                         []netip.Prefix // trustedProxies, read by logger
 }
@@ -39,6 +40,7 @@ func (o *serveOptions) flags(c *cobra.Command, withDB bool) {
 	c.Flags().StringVar(&o.tlsKey, "tls-key", "", "the private key file of --tls-cert")
 	c.Flags().BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure on plain HTTP (behind a TLS-terminating proxy)")
 	c.Flags().StringSliceVar(&o.trustedProxies, "trusted-proxies", nil, "addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated)")
+	c.Flags().IntVar(&o.maxSessions, "max-sessions", auth.DefaultMaxSessions, "the most browser sessions one user keeps; signing in once more ends the oldest")
 	c.Flags().StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	c.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -148,6 +150,9 @@ func (o *serveOptions) logger(c *cobra.Command, e *env) (*slog.Logger, error) {
 	if err := oneOf(c, "log-format", o.logFormat, "text", "json"); err != nil {
 		return nil, err
 	}
+	if o.maxSessions < 1 {
+		return nil, cannot("%s %d: expected a number of sessions, at least 1", flagLabel(c, "max-sessions"), o.maxSessions)
+	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return nil, cannot("%s %q: expected debug, info, warn or error", flagLabel(c, "log-level"), o.logLevel)
@@ -190,6 +195,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, st *sqlstore.Store, o 
 	h := web.NewHandler(web.Deps{
 		Catalog: catalog.New(st), Auth: st, Audit: st, Logger: log,
 		Ready: st.Ping, SecureCookies: o.secureCookies, TrustedProxies: o.trusted, Version: version(),
+		AuthOptions: auth.Options{MaxSessions: o.maxSessions},
 	})
 	srv := &http.Server{
 		Handler:           h,

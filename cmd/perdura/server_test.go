@@ -13,6 +13,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/perdura/perdura/internal/auth"
 )
 
 // serveInProcess runs `perdura serve` in this process until the test ends, and returns its URL.
@@ -105,6 +107,8 @@ func TestUserAdd(t *testing.T) {
 		{[]string{"user", "add", "bob", "--role", "viewer", "--db", dsn}, `user "bob" already exists`},
 		{[]string{"user", "add", "carol", "--role", "king", "--db", dsn}, "expected one of admin, editor, responder, viewer, auditor"},
 		{[]string{"user", "add", "Carol!", "--role", "viewer", "--db", dsn}, "expected 1 to 64 lower case letters"},
+		// The rule's one message, as the API and the web pages give it.
+		{[]string{"user", "add", "Carol!", "--role", "viewer", "--db", dsn}, auth.CheckUserName("Carol!").Error()},
 		{[]string{"user", "add", "carol", "--db", dsn}, `"role" not set`},
 	} {
 		if code, _, errs := cli(t, nil, tc.args...); code != 2 || !strings.Contains(errs, tc.err) {

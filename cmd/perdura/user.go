@@ -37,8 +37,8 @@ anywhere but as an argon2id hash.`,
 				return err
 			}
 			name := args[0]
-			if !validUserName(name) {
-				return cannot("user name %q: expected 1 to 64 lower case letters, digits, '.', '_' or '-'", name)
+			if err := auth.CheckUserName(name); err != nil {
+				return cannot("%v", err) // before reading a password, which would be wasted
 			}
 			password, generated := "", false
 			if fromStdin {
@@ -57,21 +57,21 @@ anywhere but as an argon2id hash.`,
 				}
 				generated = true
 			}
-			hash, err := auth.HashPassword(password)
-			if err != nil {
-				return err
-			}
 			st, err := openStore(cmd.Context(), e, dsn)
 			if err != nil {
 				return err
 			}
 			defer st.Close()
-			u := auth.User{Name: name, DisplayName: display, Role: role, PasswordHash: hash}
-			err = st.CreateUser(cmd.Context(), auth.Actor{User: localUser(e.getenv), Door: catalog.DoorCLI}, u)
-			if errors.Is(err, auth.ErrExists) {
+			users := auth.New(st, auth.Options{Hasher: auth.NewHasher(auth.DefaultParams(), 1)})
+			_, err = users.CreateUser(cmd.Context(), auth.Actor{User: localUser(e.getenv), Door: catalog.DoorCLI},
+				auth.NewUser{Name: name, DisplayName: display, Role: role, Password: password})
+			var badName *auth.UserNameError
+			switch {
+			case errors.Is(err, auth.ErrExists):
 				return cannot("user %q already exists", name)
-			}
-			if err != nil {
+			case errors.As(err, &badName), errors.Is(err, auth.ErrUnknownRole), errors.Is(err, auth.ErrWeakPassword):
+				return cannot("%v", err)
+			case err != nil:
 				return cannot("create user: %v", err)
 			}
 			fmt.Fprintf(e.stdout, "created user %s with role %s\n", name, role)
@@ -88,16 +88,4 @@ anywhere but as an argon2id hash.`,
 	_ = add.MarkFlagRequired("role")
 	c.AddCommand(add)
 	return c
-}
-
-func validUserName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.' || r == '_' || r == '-') {
-			return false
-		}
-	}
-	return true
 }

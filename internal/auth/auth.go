@@ -68,14 +68,21 @@ type Store interface {
 	CreateUser(ctx context.Context, a Actor, u User) error
 	User(ctx context.Context, name string) (User, error)
 	Users(ctx context.Context) ([]User, error)
+	// UpdateUser stores u's fields and nothing else: for the re-hash of a password at login,
+	// which must sign nobody out.
 	UpdateUser(ctx context.Context, a Actor, u User) error
-	// UpdateUserEndSessions is UpdateUser that, in the same transaction, ends every session
-	// of the user but the one whose cookie hashes to keep (nil: all), and returns how many it
-	// ended: for password changes and resets. Its audit entry records the number.
-	UpdateUserEndSessions(ctx context.Context, a Actor, u User, keep []byte) (int, error)
-	DeleteUser(ctx context.Context, a Actor, name string) error
+	// ChangeUser stores u's fields and, in the same transaction, does what c asks (end
+	// sessions, revoke tokens) and runs c.Check; it returns what it ended. The audit entry
+	// records the numbers.
+	ChangeUser(ctx context.Context, a Actor, u User, c UserChange) (UserChanged, error)
+	// DeleteUser removes a user with their sessions and tokens; check, when not nil, runs in
+	// the same transaction as UserChange.Check does.
+	DeleteUser(ctx context.Context, a Actor, name string, check UsersCheck) error
 
-	CreateSession(ctx context.Context, s Session) error
+	// CreateSession stores a session and, in the same transaction, ends the user's oldest
+	// sessions beyond the newest keep (keep <= 0: no limit). A user who is unknown or
+	// disabled when the transaction runs gets ErrNotFound and no session.
+	CreateSession(ctx context.Context, s Session, keep int) error
 	Session(ctx context.Context, idHash []byte) (Session, error)
 	DeleteSession(ctx context.Context, idHash []byte) error
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int64, error)

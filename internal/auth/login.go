@@ -53,9 +53,18 @@ type Options struct {
 	// CacheTTL is how long a session or token, with its user, is taken as read (0: one
 	// second; negative: never). See credCache for the trade.
 	CacheTTL time.Duration
+	// MaxSessions is how many sessions one user keeps (0: 20; negative: no limit): signing in
+	// once more ends the oldest. Without it a script that signs in for every run, or someone
+	// who stole the password, grows the table without bound.
+	MaxSessions int
 }
 
-// Authenticator logs users in and recognises their sessions and API tokens.
+// DefaultMaxSessions is Options.MaxSessions when it is 0: a browser per device and some to
+// spare, few enough that the sessions of one user stay a short list.
+const DefaultMaxSessions = 20
+
+// Authenticator logs users in, recognises their sessions and API tokens, and administers
+// users (users.go).
 type Authenticator struct {
 	store       Store
 	hasher      *Hasher
@@ -64,6 +73,7 @@ type Authenticator struct {
 	maxFailures int
 	maxAddr     int
 	window      time.Duration
+	maxSessions int
 
 	cache credCache
 	locks lockNotes
@@ -75,7 +85,7 @@ type Authenticator struct {
 // New returns an Authenticator over store.
 func New(store Store, opt Options) *Authenticator {
 	a := &Authenticator{store: store, hasher: opt.Hasher, now: opt.Now, sessionTTL: opt.SessionTTL,
-		maxFailures: opt.MaxFailures, maxAddr: opt.MaxAddressFailures, window: opt.Window}
+		maxFailures: opt.MaxFailures, maxAddr: opt.MaxAddressFailures, window: opt.Window, maxSessions: opt.MaxSessions}
 	if a.hasher == nil {
 		a.hasher = NewHasher(DefaultParams(), 0)
 	}
@@ -93,6 +103,9 @@ func New(store Store, opt Options) *Authenticator {
 	}
 	if a.window == 0 {
 		a.window = 15 * time.Minute
+	}
+	if a.maxSessions == 0 {
+		a.maxSessions = DefaultMaxSessions
 	}
 	a.cache.ttl = opt.CacheTTL
 	if a.cache.ttl == 0 {
@@ -224,13 +237,19 @@ func (a *Authenticator) dummyHash(ctx context.Context) string {
 	return a.dummy
 }
 
-// NewSession starts a browser session for u. The returned secret goes into the cookie; the
-// store keeps only its hash, so a stolen database does not hold live sessions.
+// NewSession starts a browser session for u and ends u's oldest sessions beyond
+// Options.MaxSessions. The returned secret goes into the cookie; the store keeps only its
+// hash, so a stolen database does not hold live sessions. A user disabled or deleted since
+// the login checked them gets ErrUnauthenticated.
 func (a *Authenticator) NewSession(ctx context.Context, u User) (secret string, s Session, err error) {
 	now := a.now()
 	secret = NewSecret(32)
 	s = Session{IDHash: HashSecret(secret), User: u.Name, CSRF: NewSecret(32), CreatedAt: now, ExpiresAt: now.Add(a.sessionTTL)}
-	if err := a.store.CreateSession(ctx, s); err != nil {
+	err = a.store.CreateSession(ctx, s, a.maxSessions)
+	if errors.Is(err, ErrNotFound) {
+		return "", Session{}, ErrUnauthenticated
+	}
+	if err != nil {
 		return "", Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return secret, s, nil

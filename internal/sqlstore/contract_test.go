@@ -77,7 +77,12 @@ func runContract(t *testing.T, open func(t *testing.T) *Store) {
 		{"ManyClients", testManyClients},
 		{"Users", testUsers},
 		{"Sessions", testSessions},
-		{"UpdateUserEndSessions", testUpdateUserEndSessions},
+		{"ChangeUser", testChangeUser},
+		{"DisableEndsEverything", testDisableEndsEverything},
+		{"UsersCheck", testUsersCheck},
+		{"UsersCheckConcurrent", testUsersCheckConcurrent},
+		{"SessionLimit", testSessionLimit},
+		{"SessionLimitConcurrent", testSessionLimitConcurrent},
 		{"Tokens", testTokens},
 		{"LoginFailures", testLoginFailures},
 		{"AuditTrail", testAuditTrail},
@@ -602,7 +607,7 @@ func testManyClients(t *testing.T, s *Store) {
 			_, err = s.TokenByHash(ctx, []byte("h"))
 			try("token", err)
 			try("touch", s.TouchToken(ctx, "tok", time.Now()))
-			try("session", s.CreateSession(ctx, auth.Session{IDHash: []byte(name), User: "alice", ExpiresAt: time.Now().Add(time.Hour)}))
+			try("session", s.CreateSession(ctx, auth.Session{IDHash: []byte(name), User: "alice", ExpiresAt: time.Now().Add(time.Hour)}, 0))
 			try("login", s.AppendAudit(ctx, "alice", catalog.DoorWeb, "", "login", "user/alice", "{}"))
 		})
 	}
@@ -653,16 +658,19 @@ func testUsers(t *testing.T, s *Store) {
 	if err := s.UpdateUser(ctx, admin, auth.User{Name: "carol"}); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("UpdateUser(carol): err = %v, want ErrNotFound", err)
 	}
-	if err := s.CreateSession(ctx, auth.Session{IDHash: []byte("bob-session"), User: "bob", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
+	// bob is disabled: no new session; a session from before he was disabled goes with him.
+	if err := s.CreateSession(ctx, auth.Session{IDHash: []byte("bob-new"), User: "bob", ExpiresAt: time.Now().Add(time.Hour)}, 0); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("CreateSession for a disabled user: err = %v, want ErrNotFound", err)
 	}
+	exec(t, s, `INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at) VALUES ($1, 'bob', '', $2, $2)`,
+		[]byte("bob-session"), s.t(time.Now().Add(time.Hour)))
 	if err := s.CreateToken(ctx, admin, auth.Token{ID: "tok_b", User: "bob", Role: auth.RoleViewer, Hash: []byte("bob-token")}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteUser(ctx, admin, "bob"); err != nil {
+	if err := s.DeleteUser(ctx, admin, "bob", nil); err != nil {
 		t.Fatalf("DeleteUser: %v", err)
 	}
-	if err := s.DeleteUser(ctx, admin, "bob"); !errors.Is(err, auth.ErrNotFound) {
+	if err := s.DeleteUser(ctx, admin, "bob", nil); !errors.Is(err, auth.ErrNotFound) {
 		t.Errorf("DeleteUser twice: err = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Session(ctx, []byte("bob-session")); !errors.Is(err, auth.ErrNotFound) {
@@ -699,12 +707,12 @@ func testSessions(t *testing.T, s *Store) {
 	now := time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC)
 	for i, exp := range []time.Duration{-time.Hour, -time.Second, time.Hour} {
 		sess := auth.Session{IDHash: []byte{byte(i)}, User: "alice", CSRF: fmt.Sprint("csrf", i), CreatedAt: now.Add(-2 * time.Hour), ExpiresAt: now.Add(exp)}
-		if err := s.CreateSession(ctx, sess); err != nil {
+		if err := s.CreateSession(ctx, sess, 0); err != nil {
 			t.Fatalf("CreateSession: %v", err)
 		}
 	}
-	if err := s.CreateSession(ctx, auth.Session{IDHash: []byte{9}, User: "nobody", ExpiresAt: now}); err == nil {
-		t.Errorf("CreateSession for an unknown user: err = nil, want an error")
+	if err := s.CreateSession(ctx, auth.Session{IDHash: []byte{9}, User: "nobody", ExpiresAt: now}, 0); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("CreateSession for an unknown user: err = %v, want ErrNotFound", err)
 	}
 	got, err := s.Session(ctx, []byte{2})
 	if err != nil {
@@ -732,10 +740,10 @@ func testSessions(t *testing.T, s *Store) {
 	}
 }
 
-// testUpdateUserEndSessions: a password change ends the user's sessions but the one kept,
+// testChangeUser: a password change ends the user's sessions but the one kept,
 // in the transaction that changes the user, and says how many in the audit entry; other
 // users' sessions, the user's tokens, and UpdateUser alone leave sessions be.
-func testUpdateUserEndSessions(t *testing.T, s *Store) {
+func testChangeUser(t *testing.T, s *Store) {
 	ctx := context.Background()
 	for _, u := range []string{"alice", "bob"} {
 		if err := s.CreateUser(ctx, admin, auth.User{Name: u, Role: auth.RoleEditor, PasswordHash: "old-hash"}); err != nil {
@@ -745,7 +753,7 @@ func testUpdateUserEndSessions(t *testing.T, s *Store) {
 	exp := time.Now().Add(time.Hour)
 	for _, id := range []string{"a1", "a2", "a3", "b1"} {
 		user := map[byte]string{'a': "alice", 'b': "bob"}[id[0]]
-		if err := s.CreateSession(ctx, auth.Session{IDHash: []byte(id), User: user, CSRF: id, ExpiresAt: exp}); err != nil {
+		if err := s.CreateSession(ctx, auth.Session{IDHash: []byte(id), User: user, CSRF: id, ExpiresAt: exp}, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -774,34 +782,38 @@ func testUpdateUserEndSessions(t *testing.T, s *Store) {
 		t.Errorf("after UpdateUser: sessions %v, want all four", got)
 	}
 
-	n, err := s.UpdateUserEndSessions(ctx, auth.Actor{User: "alice", Door: catalog.DoorWeb}, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "new-hash"}, []byte("a2"))
+	endSessions := func(a auth.Actor, u auth.User, keep []byte) (int, error) {
+		c, err := s.ChangeUser(ctx, a, u, auth.UserChange{EndSessions: true, KeepSession: keep})
+		return c.SessionsEnded, err
+	}
+	n, err := endSessions(auth.Actor{User: "alice", Door: catalog.DoorWeb}, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "new-hash"}, []byte("a2"))
 	if err != nil || n != 2 {
-		t.Fatalf("UpdateUserEndSessions(keep a2) = %d, %v; want 2, nil", n, err)
+		t.Fatalf("ChangeUser(keep a2) = %d, %v; want 2, nil", n, err)
 	}
 	if got := alive(); !slices.Equal(got, []string{"a2", "b1"}) {
 		t.Errorf("after a change keeping a2: sessions %v, want a2 and bob's b1", got)
 	}
 	if u, _ := s.User(ctx, "alice"); u.PasswordHash != "new-hash" {
-		t.Errorf("hash after UpdateUserEndSessions = %q, want new-hash", u.PasswordHash)
+		t.Errorf("hash after ChangeUser = %q, want new-hash", u.PasswordHash)
 	}
 	if _, err := s.TokenByHash(ctx, []byte("alice-token")); err != nil {
 		t.Errorf("alice's token after the change: %v, want it kept", err)
 	}
-	n, err = s.UpdateUserEndSessions(ctx, admin, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "reset-hash"}, nil)
+	n, err = endSessions(admin, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "reset-hash"}, nil)
 	if err != nil || n != 1 {
-		t.Fatalf("UpdateUserEndSessions(keep nil) = %d, %v; want 1, nil", n, err)
+		t.Fatalf("ChangeUser(keep nil) = %d, %v; want 1, nil", n, err)
 	}
 	if got := alive(); !slices.Equal(got, []string{"b1"}) {
 		t.Errorf("after a reset: sessions %v, want only bob's b1", got)
 	}
-	n, err = s.UpdateUserEndSessions(ctx, admin, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "again"}, nil)
+	n, err = endSessions(admin, auth.User{Name: "alice", Role: auth.RoleEditor, PasswordHash: "again"}, nil)
 	if err != nil || n != 0 {
-		t.Errorf("UpdateUserEndSessions without sessions = %d, %v; want 0, nil", n, err)
+		t.Errorf("ChangeUser without sessions = %d, %v; want 0, nil", n, err)
 	}
 	// An unknown user changes nothing, ends nothing.
 	before := auditCount(t, s)
-	if _, err := s.UpdateUserEndSessions(ctx, admin, auth.User{Name: "carol"}, nil); !errors.Is(err, auth.ErrNotFound) {
-		t.Errorf("UpdateUserEndSessions(carol): err = %v, want ErrNotFound", err)
+	if _, err := endSessions(admin, auth.User{Name: "carol"}, nil); !errors.Is(err, auth.ErrNotFound) {
+		t.Errorf("ChangeUser(carol): err = %v, want ErrNotFound", err)
 	}
 	if got := alive(); !slices.Equal(got, []string{"b1"}) || auditCount(t, s) != before {
 		t.Errorf("a refused change ended sessions %v or wrote the audit trail", got)
@@ -826,6 +838,251 @@ func testUpdateUserEndSessions(t *testing.T, s *Store) {
 	}
 	if !slices.Equal(details, want) {
 		t.Errorf("user.update entries:\n got %q\nwant %q", details, want)
+	}
+}
+
+// testDisableEndsEverything: a change that ends sessions and revokes tokens does both for
+// the user only, in its transaction, and its audit entry says how many.
+func testDisableEndsEverything(t *testing.T, s *Store) {
+	ctx := context.Background()
+	for _, u := range []string{"alice", "bob"} {
+		if err := s.CreateUser(ctx, admin, auth.User{Name: u, Role: auth.RoleEditor, PasswordHash: "hash"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exp := time.Now().Add(time.Hour)
+	for _, id := range []string{"a1", "a2", "b1"} {
+		user := map[byte]string{'a': "alice", 'b': "bob"}[id[0]]
+		if err := s.CreateSession(ctx, auth.Session{IDHash: []byte(id), User: user, CSRF: id, ExpiresAt: exp}, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateToken(ctx, admin, auth.Token{ID: "tok_" + id, User: user, Role: auth.RoleViewer, Hash: []byte("hash-" + id)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeToken(ctx, admin, "tok_a2"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.ChangeUser(ctx, admin, auth.User{Name: "alice", Role: auth.RoleEditor, Disabled: true},
+		auth.UserChange{EndSessions: true, RevokeTokens: true})
+	if err != nil || c != (auth.UserChanged{SessionsEnded: 2, TokensRevoked: 1}) {
+		t.Fatalf("ChangeUser(disable alice) = %+v, %v; want 2 sessions ended, 1 token revoked", c, err)
+	}
+	for _, id := range []string{"a1", "a2"} {
+		if _, err := s.Session(ctx, []byte(id)); !errors.Is(err, auth.ErrNotFound) {
+			t.Errorf("alice's session %s after the disable: err = %v, want ErrNotFound", id, err)
+		}
+		if tok, err := s.TokenByHash(ctx, []byte("hash-"+id)); err != nil || !tok.Revoked {
+			t.Errorf("alice's token %s after the disable: revoked %v, %v; want revoked", id, tok.Revoked, err)
+		}
+	}
+	if _, err := s.Session(ctx, []byte("b1")); err != nil {
+		t.Errorf("bob's session after alice's disable: %v", err)
+	}
+	if tok, err := s.TokenByHash(ctx, []byte("hash-b1")); err != nil || tok.Revoked {
+		t.Errorf("bob's token after alice's disable: revoked %v, %v; want it live", tok.Revoked, err)
+	}
+	entries, err := s.Audit(ctx, audit.Query{Action: "user.update", Limit: 1})
+	if err != nil || len(entries) != 1 {
+		t.Fatalf("audit: %v %v", entries, err)
+	}
+	if want := `{"role":"editor","disabled":true,"changed":["disabled"],"sessionsEnded":2,"tokensRevoked":1}`; entries[0].Detail != want {
+		t.Errorf("user.update detail = %s, want %s", entries[0].Detail, want)
+	}
+}
+
+// testUsersCheck: a check sees every user before and after the change inside the write; its
+// refusal undoes the change with everything that went with it and writes no audit entry,
+// and reaches the caller as it was returned.
+func testUsersCheck(t *testing.T, s *Store) {
+	ctx := context.Background()
+	for _, u := range []auth.User{{Name: "alice", Role: auth.RoleAdmin}, {Name: "bob", Role: auth.RoleEditor}} {
+		if err := s.CreateUser(ctx, admin, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.CreateSession(ctx, auth.Session{IDHash: []byte("a1"), User: "alice", ExpiresAt: time.Now().Add(time.Hour)}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CreateToken(ctx, admin, auth.Token{ID: "tok_a", User: "alice", Role: auth.RoleViewer, Hash: []byte("hash-a")}); err != nil {
+		t.Fatal(err)
+	}
+	refusal := errors.New("refused")
+	var seen []string
+	check := func(before, after []auth.User) error {
+		for _, set := range [][]auth.User{before, after} {
+			var names []string
+			for _, u := range set {
+				names = append(names, fmt.Sprintf("%s:%s:%v", u.Name, u.Role, u.Disabled))
+			}
+			seen = append(seen, strings.Join(names, ","))
+		}
+		return refusal
+	}
+	audits := auditCount(t, s)
+	_, err := s.ChangeUser(ctx, admin, auth.User{Name: "alice", Role: auth.RoleViewer, Disabled: true},
+		auth.UserChange{EndSessions: true, RevokeTokens: true, Check: check})
+	if err != refusal {
+		t.Errorf("ChangeUser refused by its check: err = %v, want the check's error itself", err)
+	}
+	if want := []string{"alice:admin:false,bob:editor:false", "alice:viewer:true,bob:editor:false"}; !slices.Equal(seen, want) {
+		t.Errorf("the check saw %q, want %q", seen, want)
+	}
+	if u, _ := s.User(ctx, "alice"); u.Role != auth.RoleAdmin || u.Disabled {
+		t.Errorf("alice after a refused change = %+v, want her unchanged", u)
+	}
+	if _, err := s.Session(ctx, []byte("a1")); err != nil {
+		t.Errorf("alice's session after a refused change: %v", err)
+	}
+	if tok, _ := s.TokenByHash(ctx, []byte("hash-a")); tok.Revoked {
+		t.Errorf("alice's token was revoked by a refused change")
+	}
+	seen = nil
+	if err := s.DeleteUser(ctx, admin, "alice", check); err != refusal {
+		t.Errorf("DeleteUser refused by its check: err = %v, want the check's error itself", err)
+	}
+	if want := []string{"alice:admin:false,bob:editor:false", "bob:editor:false"}; !slices.Equal(seen, want) {
+		t.Errorf("the delete's check saw %q, want %q", seen, want)
+	}
+	if _, err := s.Session(ctx, []byte("a1")); err != nil {
+		t.Errorf("alice's session after a refused delete: %v", err)
+	}
+	if got := auditCount(t, s); got != audits {
+		t.Errorf("audit entries after two refused writes = %d, want %d", got, audits)
+	}
+	// A check that accepts lets the change through.
+	if err := s.DeleteUser(ctx, admin, "bob", func(before, after []auth.User) error { return nil }); err != nil {
+		t.Errorf("DeleteUser with an accepting check: %v", err)
+	}
+}
+
+// testUsersCheckConcurrent: concurrent deletes whose check refuses to leave no admin, from
+// two handles (two servers): the check runs under the write lock, so exactly one admin stays.
+func testUsersCheckConcurrent(t *testing.T, s *Store) {
+	ctx := context.Background()
+	const n = 8
+	for i := range n {
+		if err := s.CreateUser(ctx, admin, auth.User{Name: fmt.Sprint("admin-", i), Role: auth.RoleAdmin}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keep := func(before, after []auth.User) error {
+		for _, u := range after {
+			if u.Role == auth.RoleAdmin {
+				return nil
+			}
+		}
+		return errors.New("last admin")
+	}
+	stores := []*Store{s, reopen(t, s)}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var deleted int
+	for i := range n {
+		wg.Go(func() {
+			err := stores[i%2].DeleteUser(ctx, admin, fmt.Sprint("admin-", i), keep)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				deleted++
+			case err.Error() != "last admin":
+				t.Errorf("delete admin-%d: %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	users, err := s.Users(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(users) != 1 || deleted != n-1 {
+		t.Errorf("after %d concurrent deletes: %d deleted, users %+v; want %d deleted and one admin left", n, deleted, users, n-1)
+	}
+}
+
+// sessionsOf lists the ids of a user's sessions, oldest first.
+func sessionsOf(t *testing.T, s *Store, user string) []string {
+	t.Helper()
+	rows, err := s.r.QueryContext(context.Background(), `SELECT id_hash FROM sessions WHERE user_name = $1 ORDER BY created_at, id_hash`, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id []byte
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, string(id))
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// testSessionLimit: creating a session ends the user's oldest beyond the limit, and only
+// the user's.
+func testSessionLimit(t *testing.T, s *Store) {
+	ctx := context.Background()
+	for _, u := range []string{"alice", "bob"} {
+		if err := s.CreateUser(ctx, admin, auth.User{Name: u, Role: auth.RoleViewer}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	create := func(user, id string, i, keep int) {
+		t.Helper()
+		sess := auth.Session{IDHash: []byte(id), User: user, CSRF: id, CreatedAt: start.Add(time.Duration(i) * time.Minute), ExpiresAt: start.Add(time.Hour * 24)}
+		if err := s.CreateSession(ctx, sess, keep); err != nil {
+			t.Fatalf("CreateSession %s: %v", id, err)
+		}
+	}
+	for i := range 4 {
+		create("bob", fmt.Sprint("b", i), i, 0)
+	}
+	for i := range 5 {
+		create("alice", fmt.Sprint("a", i), i, 3)
+	}
+	if got, want := sessionsOf(t, s, "alice"), []string{"a2", "a3", "a4"}; !slices.Equal(got, want) {
+		t.Errorf("alice's sessions with a limit of 3 = %q, want the newest %q", got, want)
+	}
+	if got := sessionsOf(t, s, "bob"); len(got) != 4 {
+		t.Errorf("bob's sessions = %q, want his four, without a limit and untouched by alice's", got)
+	}
+	// A lower limit trims to it at the next login.
+	create("alice", "a5", 5, 1)
+	if got, want := sessionsOf(t, s, "alice"), []string{"a5"}; !slices.Equal(got, want) {
+		t.Errorf("alice's sessions with a limit of 1 = %q, want %q", got, want)
+	}
+}
+
+// testSessionLimitConcurrent: many logins of one user at once, through two handles (two
+// servers), leave exactly the limit, round after round: without a lock between them, two
+// logins that commit together each trim what they see and leave one session too many.
+func testSessionLimitConcurrent(t *testing.T, s *Store) {
+	ctx := context.Background()
+	if err := s.CreateUser(ctx, admin, auth.User{Name: "alice", Role: auth.RoleViewer}); err != nil {
+		t.Fatal(err)
+	}
+	const rounds, logins, keep = 20, 16, 5
+	stores := []*Store{s, reopen(t, s)}
+	for r := range rounds {
+		var wg sync.WaitGroup
+		for i := range logins {
+			wg.Go(func() {
+				sess := auth.Session{IDHash: []byte(fmt.Sprint("s", r, "-", i)), User: "alice", ExpiresAt: time.Now().Add(time.Hour)}
+				if err := stores[i%2].CreateSession(ctx, sess, keep); err != nil {
+					t.Errorf("CreateSession %d: %v", i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if got := sessionsOf(t, s, "alice"); len(got) != keep {
+			t.Fatalf("round %d of %d concurrent logins: %d sessions, want %d", r, logins, len(got), keep)
+		}
 	}
 }
 

@@ -24,8 +24,11 @@ type userDetail struct {
 	Role        string   `json:"role"`
 	Disabled    bool     `json:"disabled,omitempty"`
 	Changed     []string `json:"changed,omitempty"`
-	// SessionsEnded is how many of the user's sessions the change ended (a password change).
+	// SessionsEnded is how many of the user's sessions the change ended (a password change,
+	// a disable).
 	SessionsEnded *int `json:"sessionsEnded,omitempty"`
+	// TokensRevoked is how many of the user's API tokens the change revoked (a disable).
+	TokensRevoked *int `json:"tokensRevoked,omitempty"`
 }
 
 // CreateUser adds a user (CreatedAt defaults to now) and records user.create.
@@ -95,50 +98,46 @@ func (s *Store) Users(ctx context.Context) ([]auth.User, error) {
 // UpdateUser replaces a user's display name, role, password hash and disabled flag (CreatedAt
 // stays); an empty PasswordHash keeps the stored one. It records user.update with the names of
 // the fields that changed. Sessions stay: a re-hash of the same password at login must not
-// sign anyone out (see UpdateUserEndSessions).
+// sign anyone out (see ChangeUser).
 func (s *Store) UpdateUser(ctx context.Context, a auth.Actor, u auth.User) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
-		return s.updateUser(ctx, tx, h, a, u, nil)
+		_, err := s.updateUser(ctx, tx, h, a, u, auth.UserChange{})
+		return err
 	})
 }
 
-// UpdateUserEndSessions is UpdateUser that also ends the user's sessions, all but the one whose
-// cookie hashes to keep (nil: all), in the same transaction: after a password change or reset
-// nobody stays signed in with the old password. The user.update entry records how many
-// sessions it ended (sessionsEnded), which it returns.
-func (s *Store) UpdateUserEndSessions(ctx context.Context, a auth.Actor, u auth.User, keep []byte) (int, error) {
-	var ended int
+// ChangeUser is UpdateUser that, in the same transaction, ends the user's sessions (all but
+// the one whose cookie hashes to c.KeepSession) and revokes their tokens when c asks, and
+// runs c.Check with every user before and after the change: after a password change nobody
+// stays signed in with the old password, a disabled user keeps no way in, and no concurrent
+// change can slip between the check and the write. The user.update entry records the number
+// of sessions ended (sessionsEnded) and tokens revoked (tokensRevoked), when c asked for them.
+func (s *Store) ChangeUser(ctx context.Context, a auth.Actor, u auth.User, c auth.UserChange) (auth.UserChanged, error) {
+	var out auth.UserChanged
 	err := s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
-		ended = 0
-		return s.updateUser(ctx, tx, h, a, u, func() (int, error) {
-			q, args := `DELETE FROM sessions WHERE user_name = $1`, []any{u.Name}
-			if keep != nil {
-				q, args = `DELETE FROM sessions WHERE user_name = $1 AND id_hash <> $2`, []any{u.Name, keep}
-			}
-			res, err := tx.ExecContext(ctx, q, args...)
-			if err != nil {
-				return 0, fmt.Errorf("end the sessions of %s: %w", u.Name, err)
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return 0, fmt.Errorf("end the sessions of %s: %w", u.Name, err)
-			}
-			ended = int(n)
-			return ended, nil
-		})
+		var err error
+		out, err = s.updateUser(ctx, tx, h, a, u, c)
+		return err
 	})
 	if err != nil {
-		return 0, err
+		return auth.UserChanged{}, err
 	}
-	return ended, nil
+	return out, nil
 }
 
-// updateUser is UpdateUser inside a write; endSessions, when given, runs after the update and
-// before the audit entry, which records the number of sessions it ended.
-func (s *Store) updateUser(ctx context.Context, tx *sql.Tx, h *head, a auth.Actor, u auth.User, endSessions func() (int, error)) error {
+// updateUser is UpdateUser and ChangeUser inside a write: the update, what c asks for, c's
+// check, then the audit entry.
+func (s *Store) updateUser(ctx context.Context, tx *sql.Tx, h *head, a auth.Actor, u auth.User, c auth.UserChange) (auth.UserChanged, error) {
+	var out auth.UserChanged
 	cur, err := userIn(ctx, tx, u.Name)
 	if err != nil {
-		return fmt.Errorf("update user: %w", err)
+		return out, fmt.Errorf("update user: %w", err)
+	}
+	var before []auth.User
+	if c.Check != nil {
+		if before, err = usersIn(ctx, tx); err != nil {
+			return out, err
+		}
 	}
 	if u.PasswordHash == "" {
 		u.PasswordHash = cur.PasswordHash
@@ -159,43 +158,141 @@ func (s *Store) updateUser(ctx context.Context, tx *sql.Tx, h *head, a auth.Acto
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE users SET display_name = $2, role = $3, password_hash = $4, disabled = $5 WHERE name = $1`,
 		u.Name, u.DisplayName, u.Role, u.PasswordHash, u.Disabled); err != nil {
-		return fmt.Errorf("update user %s: %w", u.Name, err)
+		return out, fmt.Errorf("update user %s: %w", u.Name, err)
 	}
-	if endSessions != nil {
-		n, err := endSessions()
-		if err != nil {
-			return err
+	if c.EndSessions {
+		q, args := `DELETE FROM sessions WHERE user_name = $1`, []any{u.Name}
+		if c.KeepSession != nil {
+			q, args = `DELETE FROM sessions WHERE user_name = $1 AND id_hash <> $2`, []any{u.Name, c.KeepSession}
 		}
-		d.SessionsEnded = &n
+		if out.SessionsEnded, err = execCount(ctx, tx, q, args...); err != nil {
+			return out, fmt.Errorf("end the sessions of %s: %w", u.Name, err)
+		}
+		d.SessionsEnded = &out.SessionsEnded
 	}
-	return s.appendAudit(ctx, tx, h, a.User, a.Door, a.Remote, "user.update", "user/"+u.Name, mustJSON(d), s.now())
+	if c.RevokeTokens {
+		if out.TokensRevoked, err = execCount(ctx, tx, `UPDATE tokens SET revoked = $2 WHERE user_name = $1 AND revoked = $3`, u.Name, true, false); err != nil {
+			return out, fmt.Errorf("revoke the tokens of %s: %w", u.Name, err)
+		}
+		d.TokensRevoked = &out.TokensRevoked
+	}
+	if c.Check != nil {
+		after, err := usersIn(ctx, tx)
+		if err != nil {
+			return out, err
+		}
+		if err := c.Check(before, after); err != nil {
+			return out, err
+		}
+	}
+	return out, s.appendAudit(ctx, tx, h, a.User, a.Door, a.Remote, "user.update", "user/"+u.Name, mustJSON(d), s.now())
+}
+
+// execCount runs a statement and returns how many rows it touched.
+func execCount(ctx context.Context, tx *sql.Tx, q string, args ...any) (int, error) {
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// usersIn lists every user inside tx, for a check.
+func usersIn(ctx context.Context, tx *sql.Tx) ([]auth.User, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	defer rows.Close()
+	var out []auth.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list users: %w", err)
+		}
+		out = append(out, u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return out, nil
 }
 
 // DeleteUser removes a user, and with it the user's sessions and tokens, and records
-// user.delete.
-func (s *Store) DeleteUser(ctx context.Context, a auth.Actor, name string) error {
+// user.delete; check, when not nil, sees every user before and after the delete inside the
+// transaction and may refuse it.
+func (s *Store) DeleteUser(ctx context.Context, a auth.Actor, name string, check auth.UsersCheck) error {
 	return s.write(ctx, func(ctx context.Context, tx *sql.Tx, h *head) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM users WHERE name = $1`, name)
+		var before []auth.User
+		if check != nil {
+			var err error
+			if before, err = usersIn(ctx, tx); err != nil {
+				return err
+			}
+		}
+		n, err := execCount(ctx, tx, `DELETE FROM users WHERE name = $1`, name)
 		if err != nil {
 			return fmt.Errorf("delete user %s: %w", name, err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return fmt.Errorf("delete user %s: %w", name, err)
-		} else if n == 0 {
+		if n == 0 {
 			return fmt.Errorf("delete user %s: %w", name, auth.ErrNotFound)
+		}
+		if check != nil {
+			after, err := usersIn(ctx, tx)
+			if err != nil {
+				return err
+			}
+			if err := check(before, after); err != nil {
+				return err
+			}
 		}
 		return s.appendAudit(ctx, tx, h, a.User, a.Door, a.Remote, "user.delete", "user/"+name, "{}", s.now())
 	})
 }
 
-// CreateSession stores a browser session; only the SHA-256 of its cookie is given and kept.
-func (s *Store) CreateSession(ctx context.Context, sess auth.Session) error {
+// CreateSession stores a browser session (only the SHA-256 of its cookie is given and kept)
+// and, in the same transaction, ends the user's sessions beyond the newest keep (keep <= 0:
+// no limit). The user's row is locked first (SQLite: the transaction holds the database's
+// write lock), so that logins of one user, and a disable or delete of the user, run one after
+// another: concurrent logins cannot leave more than keep sessions, nor can a login that
+// raced a disable leave a session behind. An unknown or disabled user gets ErrNotFound.
+func (s *Store) CreateSession(ctx context.Context, sess auth.Session, keep int) error {
 	created := sess.CreatedAt
 	if created.IsZero() {
 		created = s.now()
 	}
-	if _, err := s.w.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("create session for %s: %w", sess.User, err)
+	}
+	defer tx.Rollback()
+	q := `SELECT disabled FROM users WHERE name = $1`
+	if s.engine == EnginePostgres {
+		q += ` FOR UPDATE`
+	}
+	var disabled bool
+	err = tx.QueryRowContext(ctx, q, sess.User).Scan(&disabled)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return fmt.Errorf("create session for %s: %w", sess.User, auth.ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("create session for %s: %w", sess.User, err)
+	case disabled:
+		return fmt.Errorf("create session for %s: the user is disabled: %w", sess.User, auth.ErrNotFound)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_name, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`,
 		sess.IDHash, sess.User, sess.CSRF, s.t(created), s.t(sess.ExpiresAt)); err != nil {
+		return fmt.Errorf("create session for %s: %w", sess.User, err)
+	}
+	if keep > 0 {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE user_name = $1 AND id_hash NOT IN
+			(SELECT id_hash FROM sessions WHERE user_name = $1 ORDER BY created_at DESC, id_hash DESC LIMIT $2)`,
+			sess.User, keep); err != nil {
+			return fmt.Errorf("end the oldest sessions of %s: %w", sess.User, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("create session for %s: %w", sess.User, err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -114,31 +115,69 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 }
 
+// TestDisabledUsersStopWorking: disabling a user ends their sessions and revokes their
+// tokens in the same transaction, so that the old cookie and the old token stay dead when the
+// user is enabled again; the user signs in anew and makes new tokens.
 func TestDisabledUsersStopWorking(t *testing.T) {
-	e := newEnv(t)
-	s := e.login("editor")
-	tok := e.as("editor")
-	admin := e.as("admin")
-	if r := admin.do("PATCH", "/api/v1/users/editor", map[string]any{"disabled": true}, nil); r.StatusCode != 200 {
-		t.Fatalf("disable: status %d body %s", r.StatusCode, r.body)
-	}
-	for name, c := range map[string]*client{"session": s, "token": tok} {
-		if r := c.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
-			t.Errorf("%s of a disabled user: status %d, want 401", name, r.StatusCode)
+	engines(t, func(t *testing.T, dsn string) {
+		e := newEnvOn(t, dsn, seed)
+		s := e.login("editor")
+		tok := e.as("editor")
+		admin := e.as("admin")
+		if r := admin.do("PATCH", "/api/v1/users/editor", map[string]any{"disabled": true}, nil); r.StatusCode != 200 {
+			t.Fatalf("disable: status %d body %s", r.StatusCode, r.body)
 		}
-	}
-	if r := e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, nil); r.StatusCode != 401 {
-		t.Errorf("login of a disabled user: status %d, want 401", r.StatusCode)
-	}
-	admin.do("PATCH", "/api/v1/users/editor", map[string]any{"disabled": false}, nil)
-	if r := tok.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
-		t.Errorf("token after re-enabling: status %d, want 200", r.StatusCode)
-	}
-	// Demoting a user demotes their tokens.
-	admin.do("PATCH", "/api/v1/users/editor", map[string]any{"role": "viewer"}, nil)
-	if r := tok.do("POST", "/api/v1/sites", site("dc-z", "1d"), nil); r.StatusCode != 403 {
-		t.Errorf("editor token of a demoted user: status %d, want 403", r.StatusCode)
-	}
+		for name, c := range map[string]*client{"session": s, "token": tok} {
+			if r := c.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+				t.Errorf("%s of a disabled user: status %d, want 401", name, r.StatusCode)
+			}
+		}
+		if r := e.anonymous().do("POST", "/api/v1/login", map[string]string{"user": "editor", "password": password("editor")}, nil); r.StatusCode != 401 {
+			t.Errorf("login of a disabled user: status %d, want 401", r.StatusCode)
+		}
+		if r := admin.do("PATCH", "/api/v1/users/editor", map[string]any{"disabled": false}, nil); r.StatusCode != 200 {
+			t.Fatalf("enable again: status %d body %s", r.StatusCode, r.body)
+		}
+		e.clock.Advance(time.Minute) // past any cache of the old credentials
+		for name, c := range map[string]*client{"session": s, "token": tok} {
+			if r := c.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 401 {
+				t.Errorf("the old %s after enabling the user again: status %d, want 401", name, r.StatusCode)
+			}
+		}
+		var toks TokenList
+		admin.do("GET", "/api/v1/tokens?user=editor", nil, nil).json(t, &toks)
+		if len(toks.Items) != 1 || !toks.Items[0].Revoked {
+			t.Errorf("the editor's tokens after the disable: %+v, want their one token revoked", toks.Items)
+		}
+		var trail struct {
+			Items []struct{ Detail json.RawMessage }
+		}
+		r := admin.do("GET", "/api/v1/audit?action=user.update&limit=2", nil, nil)
+		r.json(t, &trail)
+		if len(trail.Items) != 2 || !strings.Contains(string(trail.Items[1].Detail), `"sessionsEnded":1,"tokensRevoked":1`) {
+			t.Errorf("audit of the disable: %s, want the session ended and the token revoked", r.body)
+		}
+
+		// Signed in anew, with a new token: they work, and demoting the user demotes the token.
+		s = e.login("editor")
+		var nt NewToken
+		if r := s.do("POST", "/api/v1/tokens", map[string]any{"name": "again", "role": "editor"}, nil); r.StatusCode != 201 {
+			t.Fatalf("new token after enabling: status %d body %s", r.StatusCode, r.body)
+		} else {
+			r.json(t, &nt)
+		}
+		tok = &client{e: e, hc: e.ts.Client(), bearer: nt.Secret}
+		if r := tok.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+			t.Errorf("a new token after enabling: status %d, want 200", r.StatusCode)
+		}
+		admin.do("PATCH", "/api/v1/users/editor", map[string]any{"role": "viewer"}, nil)
+		if r := tok.do("POST", "/api/v1/sites", site("dc-z", "1d"), nil); r.StatusCode != 403 {
+			t.Errorf("editor token of a demoted user: status %d, want 403", r.StatusCode)
+		}
+		if r := s.do("GET", "/api/v1/me", nil, nil); r.StatusCode != 200 {
+			t.Errorf("a demotion ended the session: status %d, want 200", r.StatusCode)
+		}
+	})
 }
 
 func TestUsers(t *testing.T) {
@@ -582,4 +621,37 @@ func TestTrustedProxies(t *testing.T) {
 	if c := r.Header.Get("Set-Cookie"); r.StatusCode != 200 || strings.Contains(c, "Secure") {
 		t.Errorf("X-Forwarded-Proto from an untrusted peer: status %d, cookie %q, want no Secure", r.StatusCode, c)
 	}
+}
+
+// TestSessionLimit: a user keeps the newest sessions up to the limit (20 by default): the
+// next login ends the oldest, however many logins come.
+func TestSessionLimit(t *testing.T) {
+	engines(t, func(t *testing.T, dsn string) {
+		e := newEnvOn(t, dsn, seed)
+		first := e.login("viewer")
+		var last *client
+		for range 20 {
+			e.clock.Advance(time.Second)
+			last = e.login("viewer")
+		}
+		e.clock.Advance(time.Minute) // past the cache of the first session
+		if r := first.do("GET", "/api/v1/me", nil, nil); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the oldest of 21 sessions: status %d, want 401", r.StatusCode)
+		}
+		if r := last.do("GET", "/api/v1/me", nil, nil); r.StatusCode != http.StatusOK {
+			t.Errorf("the newest session: status %d, want 200", r.StatusCode)
+		}
+		n := 0
+		for i := range 3 { // other users' sessions are not counted with the viewer's
+			e.clock.Advance(time.Second)
+			if r := e.login("editor").do("GET", "/api/v1/me", nil, nil); r.StatusCode == http.StatusOK {
+				n++
+			} else {
+				t.Errorf("editor session %d: status %d", i, r.StatusCode)
+			}
+		}
+		if r := last.do("GET", "/api/v1/me", nil, nil); r.StatusCode != http.StatusOK || n != 3 {
+			t.Errorf("after the editor's logins: the viewer's newest session %d, editor sessions %d", r.StatusCode, n)
+		}
+	})
 }

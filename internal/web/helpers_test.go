@@ -20,6 +20,7 @@ import (
 	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/catalog"
 	"github.com/perdura/perdura/internal/sqlstore"
+	"github.com/perdura/perdura/internal/sqlstore/pgtest"
 )
 
 // clock is a settable clock shared by the store, the catalog and the handler.
@@ -82,6 +83,13 @@ func seedDemo(t testing.TB, cat *catalog.Catalog) {
 func newEnvWith(t testing.TB, seed func(testing.TB, *catalog.Catalog), mod ...func(*Deps)) *env {
 	t.Helper()
 	return newEnvOn(t, filepath.Join(t.TempDir(), "perdura.db"), seed, mod...)
+}
+
+// engines runs fn on each engine: a fresh SQLite file, then a fresh PostgreSQL database
+// (skipped without PERDURA_TEST_POSTGRES, a failure when CI is set; see pgtest).
+func engines(t *testing.T, fn func(t *testing.T, dsn string)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, filepath.Join(t.TempDir(), "perdura.db")) })
+	t.Run("postgres", func(t *testing.T) { fn(t, pgtest.Database(t, "perdura_web_")) })
 }
 
 // newEnvOn is newEnvWith on the database dsn names: a SQLite file or a postgres:// URL.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -14,10 +13,11 @@ import (
 
 // usersArea is one's own account (who am I, API tokens, password) and, for admins, the users
 // of this server. The pages call the JSON API's handlers (createUser, updateUser, deleteUser,
-// createToken, revokeToken, listTokens) with their input structs, so hashing, the last-admin
-// rule, the token role rule and the audit entries live in one place; the pages only check
-// what huma's schema checks for the API (a name's shape, a known role, lengths) and show the
-// handlers' refusals next to the field they concern.
+// createToken, revokeToken, listTokens) with their input structs, which call user
+// administration in internal/auth, so hashing, the user name and last-admin rules, the token
+// role rule and the audit entries live in one place; the pages check ahead what they can
+// (the name with auth.CheckUserName, a known role, lengths) to show every refusal at once,
+// and show the handlers' refusals next to the field they concern.
 func (s *server) usersArea() area {
 	return area{pages: []page{
 		{method: "GET", path: "/account", perm: auth.PermSelf, handle: s.accountPage},
@@ -73,9 +73,6 @@ func usersRoleText(role string) string {
 	}
 	return role
 }
-
-// userNameRE is the API's pattern for user names (createUserInput).
-var userNameRE = regexp.MustCompile(`^[a-z0-9._-]{1,64}$`)
 
 // fieldErrs are messages next to form fields, by field name; "" is the form as a whole.
 type fieldErrs map[string]string
@@ -420,8 +417,10 @@ func checkUserFields(f *userForm, needName bool) {
 		switch {
 		case f.Name == "":
 			f.Errs["name"] = "Enter a user name: what they type to sign in."
-		case !userNameRE.MatchString(f.Name):
-			f.Errs["name"] = "1 to 64 lower case letters, digits, “.”, “_” or “-”."
+		default:
+			if err := auth.CheckUserName(f.Name); err != nil {
+				f.Errs["name"] = sentence(err.Error())
+			}
 		}
 	}
 	if len(f.DisplayName) > 200 {
@@ -504,6 +503,7 @@ type userData struct {
 var userDone = map[string]string{
 	"created":  "The user was created. Give them their user name and password; they can change the password on their account page.",
 	"saved":    "The changes were saved. They apply to the user's next request.",
+	"disabled": "The user was disabled: every session they had was ended and every API token of theirs revoked. Enabling them again brings neither back: they sign in again and make new tokens.",
 	"password": "The password was reset, and every browser where they were signed in was signed out. Their API tokens keep working.",
 	"revoked":  "The token was revoked: it no longer works.",
 }
@@ -578,6 +578,11 @@ func (s *server) userUpdate(q *request) error {
 		}
 		disabled := d.Status == "disabled"
 		in.Body.Role, in.Body.Disabled = &f.Role, &disabled
+		before, err := s.getUser(q.ctx(), &userNameInput{Name: name})
+		if err != nil {
+			_, _, err := problemFields(err, "", name)
+			return err
+		}
 		if sentName { // a form without the field leaves the display name as it is
 			in.Body.DisplayName = &f.DisplayName
 		}
@@ -598,7 +603,11 @@ func (s *server) userUpdate(q *request) error {
 			http.Redirect(q.w, q.r, "/account", http.StatusSeeOther)
 			return nil
 		}
-		http.Redirect(q.w, q.r, "/admin/users/"+url.PathEscape(name)+"?done=saved", http.StatusSeeOther)
+		done := "saved"
+		if disabled && !before.Body.Disabled {
+			done = "disabled"
+		}
+		http.Redirect(q.w, q.r, "/admin/users/"+url.PathEscape(name)+"?done="+done, http.StatusSeeOther)
 		return nil
 	case "password":
 		pw := q.r.PostFormValue("password")

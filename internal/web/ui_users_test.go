@@ -1,10 +1,12 @@
 package web
 
 import (
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
@@ -557,4 +559,73 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 	if got, want := lastUpdate("olga"), `olga {"role":"viewer","changed":["password"]}`; got != want {
 		t.Errorf("audit of the re-hash: %s, want %s", got, want)
 	}
+}
+
+// TestUserNameRuleOneMessage: the API and the user page refuse a bad user name with the one
+// message of auth.CheckUserName (as `perdura user add` does), next to the name, and create
+// nothing.
+func TestUserNameRuleOneMessage(t *testing.T) {
+	e := newEnv(t)
+	for _, name := range []string{"Bad Name", "ålice", strings.Repeat("x", 65), ""} {
+		want := auth.CheckUserName(name).Error()
+		r := e.as("admin").do("POST", "/api/v1/users", map[string]any{"name": name, "role": "viewer", "password": "a long enough password"}, nil)
+		p := r.problem(t)
+		if r.StatusCode != 400 || len(p.Errors) != 1 || p.Errors[0].Pointer != "/name" || p.Errors[0].Message != want {
+			t.Errorf("API, name %q: status %d, problem %+v; want 400 with %q at /name", name, r.StatusCode, p, want)
+		}
+		if name == "" {
+			continue // the page asks for a name instead
+		}
+		page := e.browse("admin").post("/admin/users", url.Values{"name": {name}, "role": {"viewer"}})
+		msg := between(string(page.body), `id="new-name-err">`, "</p>")
+		if page.StatusCode != 422 || msg != html.EscapeString(sentence(want)) {
+			t.Errorf("page, name %q: status %d, message %q; want 422 and %q", name, page.StatusCode, msg, sentence(want))
+		}
+	}
+	var users UserList
+	e.as("admin").do("GET", "/api/v1/users", nil, nil).json(t, &users)
+	if len(users.Items) != len(auth.Roles()) {
+		t.Errorf("after refused names: %d users, want the %d of the test", len(users.Items), len(auth.Roles()))
+	}
+}
+
+// TestUsersDisablePage: the user page says what disabling does before the admin does it, and
+// after: the user's browser is signed out, their token revoked and shown so, and enabling
+// them again brings back neither.
+func TestUsersDisablePage(t *testing.T) {
+	engines(t, func(t *testing.T, dsn string) {
+		e := newEnvOn(t, dsn, seed)
+		a := e.browse("admin")
+		v := e.browse("viewer")
+		if r := a.get("/admin/users/viewer"); !strings.Contains(usersMain(r), "revokes their API tokens at once; enabling them again brings neither back") {
+			t.Errorf("the user page does not say what disabling does: %.2000s", usersMain(r))
+		}
+		r := a.post("/admin/users/viewer", url.Values{"form": {"profile"}, "role": {"viewer"}, "status": {"disabled"}})
+		if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != "/admin/users/viewer?done=disabled" {
+			t.Fatalf("disable viewer: status %d Location %q", r.StatusCode, r.Header.Get("Location"))
+		}
+		r = a.get(r.Header.Get("Location"))
+		if main := usersMain(r); !strings.Contains(main, "every session they had was ended and every API token of theirs revoked") ||
+			!strings.Contains(main, `class="token-revoked"`) {
+			t.Errorf("the page after disabling: %.2500s", main)
+		}
+		// Saving the disabled user again does not claim to disable them again.
+		r = a.post("/admin/users/viewer", url.Values{"form": {"profile"}, "role": {"viewer"}, "status": {"disabled"}})
+		if r.Header.Get("Location") != "/admin/users/viewer?done=saved" {
+			t.Errorf("saving a disabled user: Location %q, want done=saved", r.Header.Get("Location"))
+		}
+		if r := a.post("/admin/users/viewer", url.Values{"form": {"profile"}, "role": {"viewer"}, "status": {"enabled"}}); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("enable viewer: status %d", r.StatusCode)
+		}
+		e.clock.Advance(time.Minute)
+		if r := v.get("/account"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Header.Get("Location"), "/login") {
+			t.Errorf("the old browser session after enabling again: status %d Location %q, want 303 to the login page", r.StatusCode, r.Header.Get("Location"))
+		}
+		if r := e.as("viewer").do("GET", "/api/v1/me", nil, nil); r.StatusCode != http.StatusUnauthorized {
+			t.Errorf("the old token after enabling again: status %d, want 401", r.StatusCode)
+		}
+		if _, r := e.signIn("viewer", password("viewer")); r.StatusCode != http.StatusSeeOther {
+			t.Errorf("signing in after enabling again: status %d, want 303", r.StatusCode)
+		}
+	})
 }

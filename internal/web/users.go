@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/danielgtaylor/huma/v2"
+
 	"github.com/perdura/perdura/internal/auth"
 )
 
@@ -42,36 +44,34 @@ func (s *server) listUsers(ctx context.Context, _ *struct{}) (*usersOutput, erro
 	return out, nil
 }
 
-type createUserInput struct {
-	Body struct {
-		Name        string `json:"name" pattern:"^[a-z0-9._-]{1,64}$" doc:"1 to 64 lower case letters, digits, '.', '_' or '-'."`
-		DisplayName string `json:"displayName,omitempty" maxLength:"200"`
-		Role        string `json:"role" enum:"admin,editor,responder,viewer,auditor"`
-		Password    string `json:"password" minLength:"12" maxLength:"4096"`
+// createUserBody is a new user. Its name is checked by auth.CheckUserName, as on every
+// other door, not by a pattern in the schema, which would answer with words of its own.
+type createUserBody struct {
+	Name        string `json:"name"`
+	DisplayName string `json:"displayName,omitempty" maxLength:"200"`
+	Role        string `json:"role" enum:"admin,editor,responder,viewer,auditor"`
+	Password    string `json:"password" minLength:"12" maxLength:"4096"`
+}
+
+// TransformSchema documents the user name rule in the OpenAPI document from its one source.
+func (createUserBody) TransformSchema(_ huma.Registry, sc *huma.Schema) *huma.Schema {
+	if p := sc.Properties["name"]; p != nil {
+		p.Description = auth.UserNameRule + "."
 	}
+	return sc
+}
+
+type createUserInput struct {
+	Body createUserBody
 }
 
 type userOutput struct{ Body UserInfo }
 
 func (s *server) createUser(ctx context.Context, in *createUserInput) (*userOutput, error) {
-	hash, err := s.authn.HashPassword(ctx, in.Body.Password)
-	if errors.Is(err, auth.ErrWeakPassword) {
-		return nil, badField("/password", err.Error())
-	}
+	b := in.Body
+	u, err := s.authn.CreateUser(ctx, authActor(ctx), auth.NewUser{Name: b.Name, DisplayName: b.DisplayName, Role: b.Role, Password: b.Password})
 	if err != nil {
-		return nil, err
-	}
-	u := auth.User{Name: in.Body.Name, DisplayName: in.Body.DisplayName, Role: in.Body.Role, PasswordHash: hash, CreatedAt: s.now()}
-	err = s.deps.Auth.CreateUser(ctx, authActor(ctx), u)
-	if errors.Is(err, auth.ErrExists) {
-		return nil, problem(http.StatusConflict, fmt.Sprintf("a user named %q exists already", u.Name),
-			ProblemDetail{Pointer: "/name", Message: "taken"})
-	}
-	if err != nil {
-		return nil, err
-	}
-	if stored, err := s.deps.Auth.User(ctx, u.Name); err == nil {
-		u = stored // the store's CreatedAt
+		return nil, userProblem(err, b.Name)
 	}
 	return &userOutput{Body: userInfo(u)}, nil
 }
@@ -83,14 +83,30 @@ type userNameInput struct {
 func (s *server) getUser(ctx context.Context, in *userNameInput) (*userOutput, error) {
 	u, err := s.deps.Auth.User(ctx, in.Name)
 	if err != nil {
-		return nil, noUser(err, in.Name)
+		return nil, userProblem(err, in.Name)
 	}
 	return &userOutput{Body: userInfo(u)}, nil
 }
 
-func noUser(err error, name string) error {
-	if errors.Is(err, auth.ErrNotFound) {
+// userProblem turns the refusals of user administration (internal/auth) into problems:
+// the field they concern, or the conflict.
+func userProblem(err error, name string) error {
+	var badName *auth.UserNameError
+	var lastAdmin *auth.LastAdminError
+	switch {
+	case errors.Is(err, auth.ErrNotFound):
 		return problem(http.StatusNotFound, fmt.Sprintf("no user named %q", name))
+	case errors.Is(err, auth.ErrExists):
+		return problem(http.StatusConflict, fmt.Sprintf("a user named %q exists already", name),
+			ProblemDetail{Pointer: "/name", Message: "taken"})
+	case errors.As(err, &badName):
+		return badField("/name", badName.Error())
+	case errors.Is(err, auth.ErrUnknownRole):
+		return badField("/role", err.Error())
+	case errors.Is(err, auth.ErrWeakPassword):
+		return badField("/password", err.Error())
+	case errors.As(err, &lastAdmin):
+		return problem(http.StatusConflict, lastAdmin.Error())
 	}
 	return err
 }
@@ -100,98 +116,31 @@ type updateUserInput struct {
 	Body struct {
 		DisplayName *string `json:"displayName,omitempty" maxLength:"200"`
 		Role        *string `json:"role,omitempty" enum:"admin,editor,responder,viewer,auditor"`
-		Disabled    *bool   `json:"disabled,omitempty" doc:"A disabled user's sessions and tokens stop working at once."`
+		Disabled    *bool   `json:"disabled,omitempty" doc:"Disabling ends the user's sessions and revokes their API tokens at once; enabling them again brings neither back."`
 		Password    *string `json:"password,omitempty" minLength:"12" maxLength:"4096"`
 	}
 }
 
-// updateUser changes what the body names and leaves the rest.
+// updateUser changes what the body names and leaves the rest. Users changing their own
+// password through a session keep that session, so they stay signed in (auth.UserPatch).
 func (s *server) updateUser(ctx context.Context, in *updateUserInput) (*userOutput, error) {
-	u, err := s.deps.Auth.User(ctx, in.Name)
-	if err != nil {
-		return nil, noUser(err, in.Name)
-	}
 	b := in.Body
-	if b.DisplayName != nil {
-		u.DisplayName = *b.DisplayName
+	p := auth.UserPatch{DisplayName: b.DisplayName, Role: b.Role, Disabled: b.Disabled, Password: b.Password}
+	if c := caller(ctx); c.session != nil && c.user.Name == in.Name {
+		p.KeepSession = c.session.IDHash
 	}
-	if b.Role != nil {
-		u.Role = *b.Role
-	}
-	if b.Disabled != nil {
-		u.Disabled = *b.Disabled
-	}
-	if b.Password != nil {
-		if u.PasswordHash, err = s.authn.HashPassword(ctx, *b.Password); err != nil {
-			if errors.Is(err, auth.ErrWeakPassword) {
-				return nil, badField("/password", err.Error())
-			}
-			return nil, err
-		}
-	}
-	if err := s.keepAnAdmin(ctx, u.Name, u.Role == auth.RoleAdmin && !u.Disabled); err != nil {
-		return nil, err
-	}
-	if b.Password != nil {
-		err = s.setPassword(ctx, u)
-	} else {
-		err = s.deps.Auth.UpdateUser(ctx, authActor(ctx), u)
-	}
+	u, err := s.authn.UpdateUser(ctx, authActor(ctx), in.Name, p)
 	if err != nil {
-		return nil, noUser(err, in.Name)
+		return nil, userProblem(err, in.Name)
 	}
-	s.authn.Forget(u.Name) // a disabled or demoted user's next request sees it
 	return &userOutput{Body: userInfo(u)}, nil
 }
 
-// setPassword stores u with a new password hash and, in the same transaction, ends u's
-// sessions: whoever signed in with the old password (someone who learnt it, a browser left
-// signed in) is out. Users changing their own password through a session keep that one, so
-// they stay signed in. API tokens stay; they were not made from the password.
-func (s *server) setPassword(ctx context.Context, u auth.User) error {
-	var keep []byte
-	if p := caller(ctx); p.session != nil && p.user.Name == u.Name {
-		keep = p.session.IDHash
-	}
-	_, err := s.deps.Auth.UpdateUserEndSessions(ctx, authActor(ctx), u, keep)
-	return err
-}
-
 func (s *server) deleteUser(ctx context.Context, in *userNameInput) (*noContent, error) {
-	if _, err := s.deps.Auth.User(ctx, in.Name); err != nil {
-		return nil, noUser(err, in.Name)
+	if err := s.authn.DeleteUser(ctx, authActor(ctx), in.Name); err != nil {
+		return nil, userProblem(err, in.Name)
 	}
-	if err := s.keepAnAdmin(ctx, in.Name, false); err != nil {
-		return nil, err
-	}
-	if err := s.deps.Auth.DeleteUser(ctx, authActor(ctx), in.Name); err != nil {
-		return nil, noUser(err, in.Name)
-	}
-	s.authn.Forget(in.Name)
 	return &noContent{}, nil
-}
-
-// keepAnAdmin refuses a change after which no enabled admin would be left: nobody could
-// manage users any more but through the command line on the server.
-func (s *server) keepAnAdmin(ctx context.Context, changed string, staysAdmin bool) error {
-	if staysAdmin {
-		return nil
-	}
-	us, err := s.deps.Auth.Users(ctx)
-	if err != nil {
-		return err
-	}
-	for _, u := range us {
-		if u.Name != changed && u.Role == auth.RoleAdmin && !u.Disabled {
-			return nil
-		}
-	}
-	for _, u := range us {
-		if u.Name == changed && u.Role == auth.RoleAdmin && !u.Disabled {
-			return problem(http.StatusConflict, fmt.Sprintf("%s is the last enabled admin; make another user admin first", changed))
-		}
-	}
-	return nil
 }
 
 // TokenInfo is an API token as lists show it: never its secret or hash.
