@@ -130,10 +130,10 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 		return v.Checked(), fmt.Errorf("verify audit trail: %w", err)
 	}
 	if last != headSeq {
-		return v.Checked(), fmt.Errorf("audit trail ends at entry %d but entry %d was written: entries %d to %d are missing", last, headSeq, last+1, headSeq)
+		return v.Checked(), audit.Broken("audit trail ends at entry %d but entry %d was written: entries %d to %d are missing", last, headSeq, last+1, headSeq)
 	}
 	if headSeq > 0 && string(v.Head()) != string(headHash) {
-		return v.Checked(), fmt.Errorf("audit entry %d is not the head the store recorded: the end of the trail was rewritten", last)
+		return v.Checked(), audit.Broken("audit entry %d is not the head the store recorded: the end of the trail was rewritten", last)
 	}
 	return v.Checked(), nil
 }
