@@ -172,8 +172,8 @@ func pgUnavailable(code string) bool {
 		strings.HasPrefix(code, "53"), // insufficient resources: disk full, too many connections
 		strings.HasPrefix(code, "57"), // operator intervention: shutdown, statement_timeout (57014)
 		strings.HasPrefix(code, "58"), // system error: I/O
-		code == "25P03", // idle_in_transaction_session_timeout
-		code == "55P03": // lock_not_available
+		code == "25P03",               // idle_in_transaction_session_timeout
+		code == "55P03":               // lock_not_available
 		return true
 	}
 	return false

@@ -24,7 +24,7 @@ import (
 	"github.com/perdura/perdura/internal/catalog"
 
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // The storage contract: *Store implements every domain's Store interface.
