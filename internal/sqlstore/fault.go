@@ -161,8 +161,10 @@ func Unavailable(err error) bool {
 		errors.As(err, &ne), pgconn.Timeout(err):
 		return true
 	}
-	// database/sql does not export the error of a closed *sql.DB.
-	return strings.Contains(err.Error(), "sql: database is closed")
+	// database/sql does not export the errors of a closed *sql.DB and of the statements
+	// prepared on it (the store's statement cache).
+	msg := err.Error()
+	return strings.Contains(msg, "sql: database is closed") || strings.Contains(msg, "sql: statement is closed")
 }
 
 // pgUnavailable reports whether a PostgreSQL SQLSTATE says the server cannot serve now.
