@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -337,93 +334,6 @@ func TestSQLiteBusy(t *testing.T) {
 	}
 }
 
-// silentProxy forwards TCP connections to target until silence is called; from then on it
-// accepts connections and holds them open without a byte in either direction: a PostgreSQL
-// that hung, or a network path that drops packets without resetting anything.
-type silentProxy struct {
-	ln     net.Listener
-	quiet  atomic.Bool
-	mu     sync.Mutex
-	conns  []net.Conn
-	target string
-}
-
-func newSilentProxy(t *testing.T, target string) *silentProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &silentProxy{ln: ln, target: target}
-	t.Cleanup(func() {
-		ln.Close()
-		p.mu.Lock()
-		for _, c := range p.conns {
-			c.Close()
-		}
-		p.mu.Unlock()
-	})
-	go p.serve()
-	return p
-}
-
-func (p *silentProxy) hold(c net.Conn) {
-	p.mu.Lock()
-	p.conns = append(p.conns, c)
-	p.mu.Unlock()
-}
-
-func (p *silentProxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.hold(c)
-		if p.quiet.Load() || p.target == "" {
-			continue
-		}
-		up, err := net.Dial("tcp", p.target)
-		if err != nil {
-			c.Close()
-			continue
-		}
-		p.hold(up)
-		go p.pipe(up, c)
-		go p.pipe(c, up)
-	}
-}
-
-// pipe copies from src to dst while the proxy speaks, and swallows everything after.
-func (p *silentProxy) pipe(dst, src net.Conn) {
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !p.quiet.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *silentProxy) silence() { p.quiet.Store(true) }
-
-// through rewrites a postgres:// URL to reach its server through addr.
-func through(t *testing.T, dsn, addr string) (string, string) {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := u.Host
-	u.Host = addr
-	return u.String(), target
-}
-
 // TestPostgresSilent: a PostgreSQL that accepts connections and never answers costs a bounded
 // wait and an Unavailable error, at open and mid-run, for reads, writes and the readiness ping.
 func TestPostgresSilent(t *testing.T) {
@@ -434,10 +344,9 @@ func TestPostgresSilent(t *testing.T) {
 	// machine, and is far below the minutes an unbounded wait takes.
 	const limit = 20 * time.Second
 
-	hung := newSilentProxy(t, "")
-	hungDSN, _ := through(t, dsn, hung.ln.Addr().String())
+	hung := pgtest.NewSilentProxy(t, "")
 	err := within(t, limit, "Open of a server that never answers", func() error {
-		s, err := Open(ctx, hungDSN, WithTimeouts(tm))
+		s, err := Open(ctx, hung.URL(t, dsn), WithTimeouts(tm))
 		if err == nil {
 			s.Close()
 		}
@@ -446,30 +355,13 @@ func TestPostgresSilent(t *testing.T) {
 	if !Unavailable(err) {
 		t.Errorf("Open of a server that never answers: got %v, want an error of the Unavailable kind", err)
 	}
-
-	closing, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closing.Close()
-	go func() {
-		for {
-			c, err := closing.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	closingDSN, _ := through(t, dsn, closing.Addr().String())
-	if _, err := Open(ctx, closingDSN, WithTimeouts(tm)); !Unavailable(err) {
+	closing := pgtest.Through(t, dsn, pgtest.ClosingListener(t))
+	if _, err := Open(ctx, closing, WithTimeouts(tm)); !Unavailable(err) {
 		t.Errorf("Open of a server that closes every connection: got %v, want an error of the Unavailable kind", err)
 	}
 
-	proxyDSN, target := through(t, dsn, "")
-	p := newSilentProxy(t, target)
-	proxyDSN, _ = through(t, dsn, p.ln.Addr().String())
-	s, err := Open(ctx, proxyDSN, WithTimeouts(tm), WithPostgresConns(4))
+	p := pgtest.NewSilentProxy(t, pgtest.Host(t, dsn))
+	s, err := Open(ctx, p.URL(t, dsn), WithTimeouts(tm), WithPostgresConns(4))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -478,7 +370,7 @@ func TestPostgresSilent(t *testing.T) {
 	if _, err := s.AllObjects(ctx); err != nil {
 		t.Fatal(err)
 	}
-	p.silence()
+	p.Silence()
 	for _, op := range []struct {
 		name string
 		fn   func() error
