@@ -99,6 +99,7 @@ func TestServePostgresGoesSilent(t *testing.T) {
 			t.Errorf("GET %s with the database silent: %s %q Retry-After %q, want 503 application/problem+json with Retry-After; %s",
 				path, resp.Status, resp.Header.Get("Content-Type"), resp.Header.Get("Retry-After"), body)
 		}
+		t.Logf("GET %s with the database silent: %s in %s", path, resp.Status, took.Round(time.Millisecond))
 		if took > limit {
 			t.Errorf("GET %s with the database silent took %s, want at most %s", path, took.Round(time.Millisecond), limit)
 		}
@@ -295,5 +296,29 @@ func TestServeWarnsOfBrokenAuditTail(t *testing.T) {
 				t.Errorf("a changed entry: the admin's page has no banner naming entry 2")
 			}
 		})
+	}
+}
+
+// TestServeTimeoutFlags: a timeout serve cannot take is refused before anything is opened,
+// naming the flag or variable it came from.
+func TestServeTimeoutFlags(t *testing.T) {
+	t.Parallel()
+	dsn := filepath.Join(t.TempDir(), "p.db")
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"--db-statement-timeout", "-1s"}, "--db-statement-timeout -1s: expected a duration of 0"},
+		{map[string]string{"PERDURA_DB_TRANSACTION_TIMEOUT": "-5s"}, nil, "PERDURA_DB_TRANSACTION_TIMEOUT -5s: expected"},
+		{nil, []string{"--db-connect-timeout", "soon"}, "invalid argument \"soon\" for \"--db-connect-timeout\""},
+	} {
+		code, _, errs := cli(t, tc.env, append([]string{"serve", "--addr", "127.0.0.1:0", "--db", dsn}, tc.args...)...)
+		if code != exitCannot || !strings.Contains(errs, tc.want) {
+			t.Errorf("serve %v %v: exit %d, want %d with %q:\n%s", tc.env, tc.args, code, exitCannot, tc.want, errs)
+		}
+	}
+	if _, err := os.Stat(dsn); err == nil {
+		t.Error("serve created the database before refusing its flags")
 	}
 }

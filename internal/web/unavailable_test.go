@@ -125,3 +125,27 @@ func refuseConnections(t *testing.T, _ *env, dsn string) {
 		}
 	}
 }
+
+// TestAuditBrokenBanner: when the audit tail did not verify at start, the users who may read
+// the trail see it on every page and the metric says 0; the others see nothing of it.
+func TestAuditBrokenBanner(t *testing.T) {
+	t.Parallel()
+	const why = "audit entry 7 (login user/alice by mallory at 2026-03-01T09:00:00Z) was changed after it was written"
+	e := newEnv(t, func(d *Deps) { d.AuditBroken = why })
+	for role, want := range map[string]bool{"admin": true, "auditor": true, "editor": false, "viewer": false} {
+		r := e.login(role).do("GET", "/services", nil, map[string]string{"Accept": "text/html"})
+		if got := strings.Contains(string(r.body), "The audit trail does not verify") && strings.Contains(string(r.body), "audit entry 7"); got != want {
+			t.Errorf("%s: banner shown = %v, want %v", role, got, want)
+		}
+	}
+	if m := e.anonymous().do("GET", "/metrics", nil, nil); !strings.Contains(string(m.body), "perdura_audit_tail_intact 0") {
+		t.Error("the metric does not say 0")
+	}
+	ok := newEnv(t)
+	if m := ok.anonymous().do("GET", "/metrics", nil, nil); !strings.Contains(string(m.body), "perdura_audit_tail_intact 1") {
+		t.Error("an intact tail: the metric does not say 1")
+	}
+	if r := ok.login("admin").do("GET", "/services", nil, map[string]string{"Accept": "text/html"}); strings.Contains(string(r.body), "The audit trail does not verify") {
+		t.Error("an intact tail: the admin sees the banner")
+	}
+}
