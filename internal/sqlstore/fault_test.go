@@ -34,6 +34,7 @@ func runFaults(t *testing.T, open opener) {
 		{"AuditTail", testAuditTail},
 		{"AuditTailTampered", testAuditTailTampered},
 		{"CheckIntact", testCheckIntact},
+		{"AuditVerifyPages", testAuditVerifyPages},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -187,6 +188,55 @@ func testAuditTailTampered(t *testing.T, open opener) {
 				t.Errorf("got %v, want an audit.BrokenError containing %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// sealAudit writes n sealed audit entries straight into the table, as n logins would, and
+// records the head: faster than n transactions, for trails longer than a page.
+func sealAudit(t *testing.T, s *Store, n int) {
+	t.Helper()
+	ctx := context.Background()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	st, err := tx.PrepareContext(ctx, `INSERT INTO audit (`+auditColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev := audit.Genesis()
+	at := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i := 1; i <= n; i++ {
+		e := audit.Entry{Seq: int64(i), At: at.Add(time.Duration(i) * time.Second), Actor: "alice", Door: "web",
+			Action: "login", Target: "user/alice", Detail: "{}"}
+		audit.Seal(&e, prev)
+		prev = e.Hash
+		if _, err := st.ExecContext(ctx, e.Seq, s.t(e.At), e.Actor, e.Door, e.Remote, e.Action, e.Target, e.Detail, e.Prev, e.Hash); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE store_state SET audit_seq = $1, audit_head = $2 WHERE id = 1`, n, prev); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testAuditVerifyPages: VerifyAudit reads the trail a page at a time (so that each statement
+// stays within the statement timeout) and still sees it as one chain across the pages.
+func testAuditVerifyPages(t *testing.T, open opener) {
+	ctx := context.Background()
+	s := open(t)
+	n := auditPage + 50
+	sealAudit(t, s, n)
+	if got, err := s.VerifyAudit(ctx); err != nil || got != int64(n) {
+		t.Fatalf("VerifyAudit of %d entries: %d, %v", n, got, err)
+	}
+	exec(t, s, `DELETE FROM audit WHERE seq = $1`, auditPage+1)
+	if _, err := s.VerifyAudit(ctx); err == nil || !strings.Contains(err.Error(), fmt.Sprintf("entries %d to %d are missing", auditPage+1, auditPage+1)) {
+		t.Errorf("VerifyAudit with the first entry of the second page deleted: %v", err)
 	}
 }
 
