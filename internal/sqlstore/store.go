@@ -135,7 +135,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 			return nil, err
 		}
 	}
-	if err := migrate(ctx, s.w, s.engine, 0); err != nil {
+	if err := s.migrate(ctx); err != nil {
 		s.Close()
 		if s.engine == EngineSQLite {
 			return nil, asDamaged(dsn, err)
@@ -145,6 +145,24 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	s.writes, s.writerDone = make(chan *writeReq), make(chan struct{})
 	go s.runWrites()
 	return s, nil
+}
+
+// migrate applies pending migrations. On PostgreSQL it does so through connections of its own
+// without the statement timeout: a step that builds an index on a large table may take
+// minutes, during which the server sends nothing, and an upgrade must be allowed to finish.
+// It has just answered a ping, and connecting stays bounded.
+func (s *Store) migrate(ctx context.Context) error {
+	if s.engine != EnginePostgres || s.timeouts.Statement == 0 {
+		return migrate(ctx, s.w, s.engine, 0)
+	}
+	cfg, err := pgConfig(s.dsn, Timeouts{Connect: s.timeouts.Connect})
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+	return migrate(ctx, db, s.engine, 0)
 }
 
 // isPostgres reports whether dsn is a PostgreSQL URL rather than a SQLite file path.
