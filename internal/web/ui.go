@@ -483,7 +483,7 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *principal,
 }
 
 // unavailablePage says that the database is unavailable, with 503 and Retry-After: the
-// user's work is not lost, and reloading in a moment may well work.
+// server is fine and so is the user's session, and reloading in a moment may well work.
 func (s *server) unavailablePage(w http.ResponseWriter, r *http.Request, p *principal) {
 	w.Header().Set("Retry-After", retryAfter)
 	s.pageError(w, r, p, http.StatusServiceUnavailable,

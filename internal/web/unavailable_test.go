@@ -80,8 +80,8 @@ func TestDatabaseUnavailable(t *testing.T) {
 						t.Errorf("GET %s signed in, with the database gone: status %d (Location %q), want 503", path, r.StatusCode, r.Header.Get("Location"))
 						continue
 					}
-					if !strings.Contains(string(r.body), "database is unavailable") {
-						t.Errorf("GET %s: the page does not say the database is unavailable:\n%s", path, r.body)
+					if !strings.Contains(string(r.body), "database is unavailable") || !strings.Contains(string(r.body), "Try again") || strings.Contains(string(r.body), `href="/login"`) {
+						t.Errorf("GET %s: the page does not say the database is unavailable with a link to try again (and none to sign in):\n%s", path, r.body)
 					}
 					for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "Referrer-Policy", "Retry-After"} {
 						if r.Header.Get(h) == "" {
