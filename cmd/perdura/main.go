@@ -107,7 +107,7 @@ Environment variables PERDURA_<FLAG> (upper case, dashes as underscores) set any
 		SilenceErrors: true,
 	}
 	root.CompletionOptions.HiddenDefaultCmd = true
-	root.AddCommand(newDemoCmd(e), newServeCmd(e), newLintCmd(e), newAnalyzeCmd(e), newApplyCmd(e), newUserCmd(e), newAuditCmd(e), newSchemaCmd(e), newExportCmd(e), newVersionCmd(e))
+	root.AddCommand(newDemoCmd(e), newServeCmd(e), newLintCmd(e), newAnalyzeCmd(e), newApplyCmd(e), newUserCmd(e), newAuditCmd(e), newDBCmd(e), newSchemaCmd(e), newExportCmd(e), newVersionCmd(e))
 	for _, c := range root.Commands() {
 		bindEnv(c, e.getenv)
 	}

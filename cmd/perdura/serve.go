@@ -29,12 +29,18 @@ type serveOptions struct {
 	maxSessions                                     int
 	trustedProxies                                  []string
 	trusted                                         []netip.Prefix // trustedProxies, read by logger
+	timeouts                                        sqlstore.Timeouts
+	auditBroken                                     string // why the audit tail did not verify at start
 }
 
 func (o *serveOptions) flags(c *cobra.Command, withDB bool) {
 	c.Flags().StringVar(&o.addr, "addr", "127.0.0.1:8080", "the address to listen on (port 0 picks a free one)")
 	if withDB {
 		dbFlag(c, &o.dsn)
+		def := sqlstore.DefaultTimeouts()
+		c.Flags().DurationVar(&o.timeouts.Connect, "db-connect-timeout", def.Connect, "how long to wait for a connection to PostgreSQL, TLS and authentication included (0: no bound)")
+		c.Flags().DurationVar(&o.timeouts.Statement, "db-statement-timeout", def.Statement, "how long one statement may run, and wait for the database's answer or a SQLite lock (0: no bound)")
+		c.Flags().DurationVar(&o.timeouts.Transaction, "db-transaction-timeout", def.Transaction, "how long one write transaction may hold the write lock (0: no bound)")
 	}
 	c.Flags().StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with this certificate file (with --tls-key)")
 	c.Flags().StringVar(&o.tlsKey, "tls-key", "", "the private key file of --tls-cert")
@@ -62,11 +68,20 @@ The server stops gracefully on SIGINT or SIGTERM, finishing the requests in flig
 			if err != nil {
 				return err
 			}
-			st, err := openStore(cmd.Context(), e, o.dsn)
+			for _, d := range []struct {
+				flag string
+				v    time.Duration
+			}{{"db-connect-timeout", o.timeouts.Connect}, {"db-statement-timeout", o.timeouts.Statement}, {"db-transaction-timeout", o.timeouts.Transaction}} {
+				if d.v < 0 {
+					return cannot("%s %s: expected a duration of 0 (no bound) or more, such as 10s", flagLabel(cmd, d.flag), d.v)
+				}
+			}
+			st, err := openStore(cmd.Context(), e, o.dsn, sqlstore.WithTimeouts(o.timeouts))
 			if err != nil {
 				return err
 			}
 			defer st.Close()
+			o.auditBroken = checkAuditTail(cmd.Context(), log, st)
 			return serve(cmd.Context(), e, log, st, o, nil)
 		},
 	}
@@ -194,7 +209,7 @@ func serve(ctx context.Context, e *env, log *slog.Logger, st *sqlstore.Store, o 
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	h := web.NewHandler(web.Deps{
 		Catalog: catalog.New(st), Auth: st, Audit: st, Logger: log,
-		Ready: st.Ping, SecureCookies: o.secureCookies, TrustedProxies: o.trusted, Version: version(),
+		Ready: st.Ping, Unavailable: sqlstore.Unavailable, AuditBroken: o.auditBroken, SecureCookies: o.secureCookies, TrustedProxies: o.trusted, Version: version(),
 		AuthOptions: auth.Options{MaxSessions: o.maxSessions},
 	})
 	srv := &http.Server{

@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -66,5 +67,43 @@ func TestHashIgnoresTimeZoneAndNanoseconds(t *testing.T) {
 	f.At = e.At.In(time.FixedZone("CET", 3600)).Truncate(time.Microsecond)
 	if string(Hash(e)) != string(Hash(f)) {
 		t.Error("the same instant in another zone, or stored at microsecond precision, hashes differently")
+	}
+}
+
+// TestVerifierAfter checks the tail of a chain from an entry taken as intact: what the server
+// verifies at start.
+func TestVerifierAfter(t *testing.T) {
+	tail := func(es []Entry) error {
+		v, err := VerifierAfter(es[0])
+		if err != nil {
+			return err
+		}
+		for _, e := range es[1:] {
+			if err := v.Check(e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := tail(chain(6)[3:]); err != nil {
+		t.Fatalf("an intact tail fails: %v", err)
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper func([]Entry) []Entry
+		want   string
+	}{
+		{"changed anchor", func(es []Entry) []Entry { es[3].Target = "service/x"; return es[3:] }, "entry 4 (object.update service/x"},
+		{"changed field", func(es []Entry) []Entry { es[4].Actor = "mallory"; return es[3:] }, "entry 5 (object.update service/db by mallory"},
+		{"deleted row after the anchor", func(es []Entry) []Entry { return append(es[3:4], es[5:]...) }, "entries 5 to 5 are missing"},
+		{"resealed row", func(es []Entry) []Entry { es[4].Detail = "{}"; Seal(&es[4], es[3].Hash); return es[3:] }, "entry 6 does not link"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tail(tc.tamper(chain(6)))
+			var broken *BrokenError
+			if !errors.As(err, &broken) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("got %v, want a BrokenError containing %q", err, tc.want)
+			}
+		})
 	}
 }

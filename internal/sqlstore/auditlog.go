@@ -109,33 +109,55 @@ func (s *Store) VerifyAudit(ctx context.Context) (int64, error) {
 	if err := tx.QueryRowContext(ctx, `SELECT audit_seq, audit_head FROM store_state WHERE id = 1`).Scan(&headSeq, &headHash); err != nil {
 		return 0, fmt.Errorf("verify audit trail: read head: %w", err)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+auditColumns+` FROM audit ORDER BY seq`)
+	var v audit.Verifier
+	var last int64
+	// Page by page, in the one snapshot: each statement stays short, within the statement
+	// timeout, however long the trail.
+	for {
+		n, err := s.verifyAuditPage(ctx, tx, &v, &last)
+		if err != nil {
+			return v.Checked(), err
+		}
+		if n < auditPage {
+			break
+		}
+	}
+	if last != headSeq {
+		return v.Checked(), audit.Broken("audit trail ends at entry %d but entry %d was written: entries %d to %d are missing", last, headSeq, last+1, headSeq)
+	}
+	if headSeq > 0 && string(v.Head()) != string(headHash) {
+		return v.Checked(), audit.Broken("audit entry %d is not the head the store recorded: the end of the trail was rewritten", last)
+	}
+	return v.Checked(), nil
+}
+
+// auditPage is how many entries VerifyAudit reads per statement.
+const auditPage = 10000
+
+// verifyAuditPage checks the entries after *last, at most auditPage of them, and returns how
+// many it read.
+func (s *Store) verifyAuditPage(ctx context.Context, tx *sql.Tx, v *audit.Verifier, last *int64) (int, error) {
+	rows, err := tx.QueryContext(ctx, fmt.Sprintf(`SELECT %s FROM audit WHERE seq > $1 ORDER BY seq LIMIT %d`, auditColumns, auditPage), *last)
 	if err != nil {
 		return 0, fmt.Errorf("verify audit trail: %w", err)
 	}
 	defer rows.Close()
-	var v audit.Verifier
-	var last int64
+	n := 0
 	for rows.Next() {
 		e, err := scanEntry(rows)
 		if err != nil {
-			return v.Checked(), fmt.Errorf("verify audit trail: %w", err)
+			return n, fmt.Errorf("verify audit trail: %w", err)
 		}
 		if err := v.Check(e); err != nil {
-			return v.Checked(), err
+			return n, err
 		}
-		last = e.Seq
+		*last = e.Seq
+		n++
 	}
 	if err := rows.Err(); err != nil {
-		return v.Checked(), fmt.Errorf("verify audit trail: %w", err)
+		return n, fmt.Errorf("verify audit trail: %w", err)
 	}
-	if last != headSeq {
-		return v.Checked(), fmt.Errorf("audit trail ends at entry %d but entry %d was written: entries %d to %d are missing", last, headSeq, last+1, headSeq)
-	}
-	if headSeq > 0 && string(v.Head()) != string(headHash) {
-		return v.Checked(), fmt.Errorf("audit entry %d is not the head the store recorded: the end of the trail was rewritten", last)
-	}
-	return v.Checked(), nil
+	return n, nil
 }
 
 // snapshot is the isolation level under which a multi-statement read sees one state: SQLite

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"runtime"
 	"runtime/debug"
@@ -22,8 +23,8 @@ import (
 	"github.com/perdura/perdura/internal/auth"
 	"github.com/perdura/perdura/internal/catalog"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // The storage contract: *Store implements every domain's Store interface.
@@ -48,9 +49,10 @@ type Store struct {
 	w *sql.DB
 	// r serves reads; on SQLite a pool of read-only connections that WAL lets run beside the
 	// writer.
-	r   *sql.DB
-	now func() time.Time
-	dsn string // what Open was given, so tests can open a second handle on the same database
+	r        *sql.DB
+	now      func() time.Time
+	dsn      string // what Open was given, so tests can open a second handle on the same database
+	timeouts Timeouts
 
 	writes     chan *writeReq // to the writer goroutine, runWrites
 	stop       chan struct{}  // closed by Close
@@ -89,6 +91,9 @@ type options struct {
 	now       func() time.Time
 	readConns int
 	pgConns   int
+	timeouts  Timeouts
+	// skipQuickCheck: Check has just run the fuller integrity_check.
+	skipQuickCheck bool
 }
 
 // WithClock makes the store take the time of revisions, audit entries and created users from
@@ -102,29 +107,39 @@ func WithReadConns(n int) Option { return func(o *options) { o.readConns = n } }
 func WithPostgresConns(n int) Option { return func(o *options) { o.pgConns = n } }
 
 // Open opens (creating if needed) the database named by dsn, a SQLite file path or a
-// postgres:// / postgresql:// URL, and applies pending migrations.
+// postgres:// / postgresql:// URL, and applies pending migrations. A SQLite file that fails
+// SQLite's quick_check is refused with a *DamagedError.
 func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
-	o := options{now: time.Now, readConns: max(4, 2*runtime.NumCPU()), pgConns: 25}
+	o := options{now: time.Now, readConns: max(4, 2*runtime.NumCPU()), pgConns: 25, timeouts: DefaultTimeouts()}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	var s *Store
 	var err error
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+	if isPostgres(dsn) {
 		s, err = openPostgres(dsn, o)
 	} else {
 		s, err = openSQLite(dsn, o)
 	}
 	if err != nil {
-		return nil, err
+		return nil, asDamaged(dsn, err)
 	}
-	s.dsn, s.stop = dsn, make(chan struct{})
+	s.dsn, s.stop, s.timeouts = dsn, make(chan struct{}), o.timeouts
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
 		return nil, err
 	}
-	if err := migrate(ctx, s.w, s.engine, 0); err != nil {
+	if !o.skipQuickCheck {
+		if err := s.quickCheck(ctx); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	if err := s.migrate(ctx); err != nil {
 		s.Close()
+		if s.engine == EngineSQLite {
+			return nil, asDamaged(dsn, err)
+		}
 		return nil, err
 	}
 	s.writes, s.writerDone = make(chan *writeReq), make(chan struct{})
@@ -132,11 +147,35 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*Store, error) {
 	return s, nil
 }
 
+// migrate applies pending migrations. On PostgreSQL it does so through connections of its own
+// without the statement timeout: a step that builds an index on a large table may take
+// minutes, during which the server sends nothing, and an upgrade must be allowed to finish.
+// It has just answered a ping, and connecting stays bounded.
+func (s *Store) migrate(ctx context.Context) error {
+	if s.engine != EnginePostgres || s.timeouts.Statement == 0 {
+		return migrate(ctx, s.w, s.engine, 0)
+	}
+	cfg, err := pgConfig(s.dsn, Timeouts{Connect: s.timeouts.Connect})
+	if err != nil {
+		return fmt.Errorf("open postgres: %w", err)
+	}
+	db := stdlib.OpenDB(*cfg)
+	defer db.Close()
+	db.SetMaxOpenConns(2)
+	return migrate(ctx, db, s.engine, 0)
+}
+
+// isPostgres reports whether dsn is a PostgreSQL URL rather than a SQLite file path.
+func isPostgres(dsn string) bool {
+	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
+}
+
 func openPostgres(dsn string, o options) (*Store, error) {
-	db, err := sql.Open("pgx", dsn)
+	cfg, err := pgConfig(dsn, o.timeouts)
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(o.pgConns)
 	db.SetMaxIdleConns(o.pgConns)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -148,9 +187,14 @@ func openPostgres(dsn string, o options) (*Store, error) {
 // is in the WAL file when COMMIT returns, and the operating system keeps it), and only a power
 // loss or kernel crash can lose the last transactions, never corrupt the database; the
 // busy_timeout covers other processes (or a second Store) on the same file and checkpoints.
-func sqliteDSN(path string, readOnly bool) string {
+func sqliteDSN(path string, readOnly bool, busy time.Duration) string {
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	// busy_timeout 0 would fail at once on a lock; "no bound" is SQLite's longest wait.
+	busyMS := int64(math.MaxInt32)
+	if busy > 0 {
+		busyMS = min(busy.Milliseconds(), busyMS)
+	}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyMS))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -174,7 +218,7 @@ func openSQLite(path string, o options) (*Store, error) {
 	if strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("open sqlite %s: give a plain file path", path)
 	}
-	w, err := sql.Open("sqlite", sqliteDSN(path, false))
+	w, err := sql.Open("sqlite", sqliteDSN(path, false, o.timeouts.Statement))
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -187,7 +231,7 @@ func openSQLite(path string, o options) (*Store, error) {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
-	r, err := sql.Open("sqlite", sqliteDSN(path, true))
+	r, err := sql.Open("sqlite", sqliteDSN(path, true, o.timeouts.Statement))
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
@@ -221,15 +265,24 @@ func (s *Store) Close() error {
 // Engine is "sqlite" or "postgres".
 func (s *Store) Engine() string { return s.engine }
 
-// Ping checks that the database answers.
+// Ping checks that the database answers, waiting at most the connect timeout (or ctx's
+// deadline, if earlier): a readiness probe must answer in seconds whatever the database does.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.w.PingContext(ctx); err != nil {
-		return fmt.Errorf("ping %s: %w", s.engine, err)
+	if s.timeouts.Connect > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeouts.Connect)
+		defer cancel()
 	}
-	if s.r != s.w {
-		if err := s.r.PingContext(ctx); err != nil {
-			return fmt.Errorf("ping %s: %w", s.engine, err)
-		}
+	select {
+	case <-s.stop:
+		return fmt.Errorf("ping %s: %w", s.engine, errClosed)
+	default:
+	}
+	// The read pool only: on SQLite the writer's one connection is busy for as long as a
+	// large write runs, which is no reason to send traffic elsewhere, and openSQLite has
+	// pinged it; on PostgreSQL both are the same pool.
+	if err := s.r.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping %s: %w", s.engine, err)
 	}
 	return nil
 }
@@ -347,6 +400,13 @@ func (s *Store) runWrites() {
 // transaction the others share.
 func (s *Store) commitBatch(batch []*writeReq) {
 	ctx := context.Background()
+	if s.timeouts.Transaction > 0 {
+		// A transaction that outlives its bound holds the write lock from every writer, of
+		// this server and of the others sharing the database: give up and roll back.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.timeouts.Transaction)
+		defer cancel()
+	}
 	fail := func(reqs []*writeReq, err error) {
 		for _, r := range reqs {
 			r.done <- err

@@ -28,7 +28,9 @@ func (s *server) readyz(ctx context.Context, _ *struct{}) (*statusOutput, error)
 	if s.deps.Ready != nil {
 		if err := s.deps.Ready(ctx); err != nil {
 			s.log.WarnContext(ctx, "not ready", "request_id", infoFrom(ctx).id, "error", err.Error())
-			return nil, problem(http.StatusServiceUnavailable, "not ready: the database does not answer")
+			p := problem(http.StatusServiceUnavailable, "not ready: the database does not answer")
+			p.GetHeaders().Set("Retry-After", retryAfter)
+			return nil, p
 		}
 	}
 	return &statusOutput{Body: Status{Status: "ready"}}, nil

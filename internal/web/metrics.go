@@ -11,6 +11,9 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// auditTail is 1 when the newest entries of the audit chain verified at start, 0 when
+	// they did not: an alert on it tells the operator who does not read the log.
+	auditTail prometheus.Gauge
 }
 
 // newRegistry is a registry with the Go runtime and process collectors, as the default one
@@ -32,7 +35,12 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 			Help:    "HTTP request durations by method and route pattern.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"method", "route"}),
+		auditTail: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "perdura_audit_tail_intact",
+			Help: "1 when the newest entries of the audit trail's hash chain verified at start, 0 when they did not (run perdura audit verify).",
+		}),
 	}
+	m.auditTail = register(reg, m.auditTail)
 	m.requests = register(reg, m.requests)
 	m.duration = register(reg, m.duration)
 	return m

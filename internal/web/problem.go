@@ -98,6 +98,9 @@ func (s *server) toProblem(ctx context.Context, err error) *Problem {
 	case errors.Is(err, context.Canceled):
 		// The client went away; nobody reads the answer, but the log should not call it a bug.
 		return problem(499, "request cancelled")
+	case s.deps.Unavailable(err):
+		s.noteUnavailable(ctx, err)
+		return unavailableProblem()
 	}
 	if ve, ok := catalog.IsValidation(err); ok {
 		return validationProblem(ve)
@@ -107,6 +110,24 @@ func (s *server) toProblem(ctx context.Context, err error) *Problem {
 	p = problem(http.StatusInternalServerError, "internal error; the server's log has the cause under this request id")
 	p.RequestID = info.id
 	return p
+}
+
+// retryAfter is what a 503 for an unavailable database asks clients to wait, in seconds:
+// long enough not to hammer a database that is recovering, short enough for a blip.
+const retryAfter = "5"
+
+// unavailableProblem is the answer to a request the database could not serve.
+func unavailableProblem() *Problem {
+	p := problem(http.StatusServiceUnavailable, "the database is unavailable or did not answer in time; try again shortly")
+	p.GetHeaders().Set("Retry-After", retryAfter)
+	return p
+}
+
+// noteUnavailable logs an unavailable database with the request, as a warning: the server is
+// not at fault, and the cause (the driver's words) stays in the log.
+func (s *server) noteUnavailable(ctx context.Context, err error) {
+	info := infoFrom(ctx)
+	s.log.WarnContext(ctx, "database unavailable", "request_id", info.id, "route", info.route, "error", err.Error())
 }
 
 // validationProblem lists every reason the catalog refused a write.

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 
 	"github.com/danielgtaylor/huma/v2"
 
@@ -130,5 +131,9 @@ func routeErrors(r route, hasBody, hasParams bool) []int {
 		errs = append(errs, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType)
 	}
 	errs = append(errs, r.errors...)
+	// Every route that reads the database may find it unavailable (toProblem answers 503).
+	if (r.perm != public || r.id == "login") && !slices.Contains(errs, http.StatusServiceUnavailable) {
+		errs = append(errs, http.StatusServiceUnavailable)
+	}
 	return append(errs, http.StatusInternalServerError)
 }

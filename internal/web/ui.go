@@ -117,6 +117,9 @@ type layout struct {
 	Role        string
 	CSRF        string
 	Generation  int64
+	// AuditBroken is why the audit chain's newest entries did not verify at start, for the
+	// users who may read the trail; "" otherwise.
+	AuditBroken string
 	perms       map[auth.Permission]bool
 	// Body is the page's own data, for its "content" template.
 	Body any
@@ -309,6 +312,11 @@ func (s *server) pageHandler(pg page) http.HandlerFunc {
 		if pg.perm != public {
 			p, status := s.pagePrincipal(r)
 			switch {
+			case status == http.StatusServiceUnavailable:
+				// Who is calling is unknown, not absent: sending a signed-in user to the login
+				// page would only fail there too.
+				s.unavailablePage(w, r, nil)
+				return
 			case status == http.StatusUnauthorized && r.Method == http.MethodGet && r.Header.Get("HX-Request") == "":
 				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 				return
@@ -357,6 +365,10 @@ func (s *server) pagePrincipal(r *http.Request) (*principal, int) {
 	}
 	sess, u, err := s.authn.Session(r.Context(), c.Value)
 	if err != nil {
+		if s.deps.Unavailable(err) {
+			s.noteUnavailable(r.Context(), err)
+			return nil, http.StatusServiceUnavailable
+		}
 		return nil, http.StatusUnauthorized
 	}
 	p := &principal{user: u, session: &sess, sessionSecret: c.Value}
@@ -420,6 +432,9 @@ func (q *request) layout(title, section string, body any) layout {
 	if q.snap != nil {
 		l.Generation = q.snap.Generation
 	}
+	if l.perms[auth.PermAudit] {
+		l.AuditBroken = q.s.deps.AuditBroken
+	}
 	return l
 }
 
@@ -439,6 +454,9 @@ func (s *server) pageFailed(q *request, err error) {
 	case errors.As(err, &br):
 		s.pageError(q.w, q.r, q.p, http.StatusBadRequest, br.msg)
 	case errors.Is(err, context.Canceled):
+	case s.deps.Unavailable(err):
+		s.noteUnavailable(q.r.Context(), err)
+		s.unavailablePage(q.w, q.r, q.p)
 	default:
 		info := infoFrom(q.r.Context())
 		s.log.ErrorContext(q.r.Context(), "page failed", "request_id", info.id, "route", info.route, "error", err.Error())
@@ -462,6 +480,14 @@ func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *principal,
 		s.log.Error("render error page", "error", err.Error())
 		http.Error(w, msg, status)
 	}
+}
+
+// unavailablePage says that the database is unavailable, with 503 and Retry-After: the
+// server is fine and so is the user's session, and reloading in a moment may well work.
+func (s *server) unavailablePage(w http.ResponseWriter, r *http.Request, p *principal) {
+	w.Header().Set("Retry-After", retryAfter)
+	s.pageError(w, r, p, http.StatusServiceUnavailable,
+		"The database is unavailable or did not answer in time, so this page could not be served, and a change you sent may not have been saved. Try again in a moment; if this lasts, tell the people who run Perdura.")
 }
 
 // wantsHTML reports whether an unknown path should get an HTML page rather than a problem

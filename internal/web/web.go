@@ -30,6 +30,14 @@ type Deps struct {
 	Now     func() time.Time // nil: time.Now; drives sessions, token expiry and the login limit
 	// Ready reports whether the server can serve (the database answers); nil: always ready.
 	Ready func(ctx context.Context) error
+	// Unavailable reports whether an error says the database is out of reach or did not
+	// answer in time (sqlstore.Unavailable): the API answers such errors 503 with
+	// Retry-After, and the pages a "database unavailable" page. nil: no error does.
+	Unavailable func(error) bool
+	// AuditBroken says why the newest entries of the audit chain did not verify when the
+	// server started; "" when they did. It is shown to the users who may read the trail, and
+	// is the metric perdura_audit_tail_intact.
+	AuditBroken string
 	// Metrics is the registry /metrics serves; nil: a new one with the Go and process
 	// collectors. Never the global default registry, so that handlers in tests stay apart.
 	Metrics *prometheus.Registry
@@ -106,6 +114,9 @@ func newServer(deps Deps) *server {
 	if deps.Version == "" {
 		deps.Version = "dev"
 	}
+	if deps.Unavailable == nil {
+		deps.Unavailable = func(error) bool { return false }
+	}
 	ao := deps.AuthOptions
 	if ao.Now == nil {
 		ao.Now = deps.Now
@@ -117,6 +128,10 @@ func newServer(deps Deps) *server {
 		now:     deps.Now,
 		mux:     http.NewServeMux(),
 		metrics: newMetrics(deps.Metrics),
+	}
+	s.metrics.auditTail.Set(1)
+	if deps.AuditBroken != "" {
+		s.metrics.auditTail.Set(0)
 	}
 	s.api = humago.New(recordingMux{s.mux, s}, s.humaConfig())
 	s.api.UseMiddleware(s.requireJSON, s.authenticate)
