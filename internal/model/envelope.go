@@ -191,11 +191,14 @@ var (
 // measure refuses a document that nests too deep or whose aliases expand too far, before
 // anything walks it with aliases followed. It visits each node once per path that reaches it,
 // which is exactly the cost of decoding, and stops as soon as a bound is crossed.
-func measure(root *yaml.Node) error {
+func measure(root *yaml.Node) error { return measureTo(root, maxDepth) }
+
+// measureTo is measure with a depth limit of its own.
+func measureTo(root *yaml.Node, limit int) error {
 	aliased := 0
 	var walk func(n *yaml.Node, depth int, viaAlias bool) error
 	walk = func(n *yaml.Node, depth int, viaAlias bool) error {
-		if depth > maxDepth {
+		if depth > limit {
 			return errTooDeep
 		}
 		if viaAlias {

@@ -22,7 +22,10 @@ func TestHostileInput(t *testing.T) {
 		{"self-referencing alias", "kind: Site\nmetadata: &a {name: x, labels: *a}\n", "", ""},
 		{"recursive merge", "apiVersion: perdura/v1\nkind: Site\nmetadata: {name: x}\nspec: &s {<<: *s}\n", "", ""},
 		{"deep flow nesting", "a: " + strings.Repeat("[", 5000) + strings.Repeat("]", 5000), RuleSyntax, "nested deeper than 100 levels"},
-		{"deeper than the parser allows", "a: " + strings.Repeat("[", 20000), RuleSyntax, "invalid YAML"},
+		{"deeper than the parser allows", "a: " + strings.Repeat("[", 20000), RuleSyntax, "nested deeper than 100 levels"},
+		{"deep block sequences", "a:\n  " + strings.Repeat("- ", 9990) + "x", RuleSyntax, "nested deeper than 100 levels"},
+		{"deep block sequences, many times", strings.Repeat(strings.Repeat("- ", 9990)+"x\n", 50), RuleSyntax, "nested deeper than 100 levels"},
+		{"deep indented mappings", deepMappings(150), RuleSyntax, "nested deeper than 100 levels"},
 		{"invalid UTF-8", "kind: Site\nmetadata: {name: \xff\xfe}\n", RuleSyntax, "not a YAML file: invalid UTF-8"},
 		{"UTF-16", "\xff\xfek\x00i\x00n\x00d\x00", RuleSyntax, "not a YAML file: binary data"},
 		{"long name", "apiVersion: perdura/v1\nkind: Site\nmetadata: {name: " + strings.Repeat("a", 100000) + "}\nspec: {}\n", RuleNameInvalid, "invalid name"},
@@ -78,4 +81,12 @@ func TestNullValues(t *testing.T) {
 	if strings.Join(rules, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(rules, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+func deepMappings(n int) string {
+	var b strings.Builder
+	for i := range n {
+		b.WriteString(strings.Repeat(" ", i) + "a:\n")
+	}
+	return b.String()
 }

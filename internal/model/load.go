@@ -270,6 +270,10 @@ func (l *loader) parse(file string, data []byte) {
 			Msg: "not a YAML file: invalid UTF-8; model files are UTF-8 text"})
 		return
 	}
+	if line := tooDeep(data, maxDepth); line > 0 {
+		l.add(Problem{Pos: Pos{File: file, Line: line, Column: 1}, Rule: RuleSyntax, Msg: errTooDeep.Error()})
+		return
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for {
 		var doc yaml.Node

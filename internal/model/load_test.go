@@ -153,7 +153,7 @@ var badCases = []struct {
 		{RuleSyntax, 1, 1, "document expands to more than 100000 nodes through aliases"},
 	}},
 	{"deep.yaml", []want{
-		{RuleSyntax, 1, 1, "document nested deeper than 100 levels"},
+		{RuleSyntax, 5, 1, "document nested deeper than 100 levels"},
 	}},
 	{"duplicate-key.yaml", []want{
 		{RuleSyntax, 7, 3, "field `type` is written twice in Site spec (first at line 5)"},
