@@ -233,6 +233,9 @@ func skipSpaces(line []byte, pos int) int {
 // honest one, a long plan's steps, is a few tens of kilobytes.
 const MaxFragment = 256 << 10
 
+// MaxDepth is how deep a document may nest.
+const MaxDepth = maxDepth
+
 // ErrTooDeep is the error of a fragment that nests deeper than the format allows.
 var ErrTooDeep = errTooDeep
 

@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"sort"
@@ -474,59 +475,22 @@ func convert(f editField, s string) (val any, ok bool, msg string) {
 		}
 		return list, true, ""
 	case fYAML:
-		var x any
-		if err := yaml.Unmarshal([]byte(s), &x); err != nil {
-			return nil, false, "Not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")
+		// ParseFragment refuses deep nesting and oversized text before any costly work: the
+		// document built from the form is marshalled indented and parsed again, which would
+		// cost the square of a hostile depth.
+		x, err := model.ParseFragment(s)
+		if errors.Is(err, model.ErrTooDeep) {
+			return nil, false, fmt.Sprintf("Nested too deep: at most %d levels.", model.MaxDepth)
+		}
+		if err != nil {
+			return nil, false, "Not valid YAML: " + err.Error()
 		}
 		if x == nil {
 			return nil, false, ""
 		}
-		j, err := jsonable(x)
-		if err != nil {
-			return nil, false, "Not usable here: " + err.Error()
-		}
-		return j, true, ""
+		return x, true, ""
 	}
 	return trimmed, true, ""
-}
-
-// jsonable turns what YAML decodes into what JSON encodes: map keys must be strings.
-func jsonable(x any) (any, error) {
-	switch v := x.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			j, err := jsonable(e)
-			if err != nil {
-				return nil, err
-			}
-			out[k] = j
-		}
-		return out, nil
-	case map[any]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			j, err := jsonable(e)
-			if err != nil {
-				return nil, err
-			}
-			out[fmt.Sprint(k)] = j
-		}
-		return out, nil
-	case []any:
-		out := make([]any, len(v))
-		for i, e := range v {
-			j, err := jsonable(e)
-			if err != nil {
-				return nil, err
-			}
-			out[i] = j
-		}
-		return out, nil
-	case time.Time: // YAML reads 2026-05-01 as a time
-		return v.Format(time.DateOnly), nil
-	}
-	return x, nil
 }
 
 // fieldFor is the form field a problem's JSON pointer is about, or "" for none: the field
