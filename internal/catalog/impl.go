@@ -356,6 +356,7 @@ func (c *Catalog) settle(provisional map[string]int64, written []Object) {
 // the request's document, and file positions for files.
 func (c *Catalog) refuse(fs []lint.Finding, docs map[string][]byte, reqName string, reqDoc []byte) error {
 	ve := &ValidationError{}
+	located := map[string]func(line, col int) string{}
 	for _, f := range fs {
 		p := Problem{Rule: f.Rule, Object: f.Object, Message: f.Message, File: f.File, Line: f.Line, Column: f.Column}
 		doc, ok := docs[f.File]
@@ -363,7 +364,12 @@ func (c *Catalog) refuse(fs []lint.Finding, docs map[string][]byte, reqName stri
 			doc, ok = reqDoc, true
 		}
 		if ok {
-			p.Pointer = pointerAt(doc, f.Line, f.Column)
+			at, seen := located[f.File]
+			if !seen {
+				at = pointers(doc)
+				located[f.File] = at
+			}
+			p.Pointer = at(f.Line, f.Column)
 			if f.File != reqName {
 				p.File, p.Line, p.Column = "", 0, 0 // stored documents have no file the user knows
 			}
@@ -612,7 +618,7 @@ type envelope struct {
 }
 
 // Canonical is an object's document as the catalog stores it: indented JSON with one field a
-// line, so that a position in it maps to one field (see pointerAt) and equal objects give
+// line, so that a position in it maps to one field (see pointers) and equal objects give
 // equal bytes.
 func Canonical(o model.Object) ([]byte, error) {
 	var spec any
@@ -646,42 +652,64 @@ func Canonical(o model.Object) ([]byte, error) {
 	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
 
-// pointerAt is the JSON pointer (RFC 6901) of the field written at line:col of a document,
-// or of the nearest field before it; "" for the whole document.
-func pointerAt(doc []byte, line, col int) string {
+// pointers parses a document once and returns the JSON pointer (RFC 6901) of the field
+// written at line:col of it, or of the nearest field before it; "" for the whole document.
+// Once: a refused document may have
+// thousands of problems (an empty list item each), and parsing it again for each cost the
+// square of its size.
+func pointers(doc []byte) func(line, col int) string {
+	type at struct {
+		line, col int
+		ptr       string
+	}
 	var root yaml.Node
-	if line == 0 || yaml.Unmarshal(doc, &root) != nil || len(root.Content) == 0 {
-		return ""
+	if yaml.Unmarshal(doc, &root) != nil || len(root.Content) == 0 {
+		return func(int, int) string { return "" }
 	}
-	best, bestLine, bestCol := "", 0, 0
+	var all []at
 	var walk func(n *yaml.Node, ptr string)
-	consider := func(n *yaml.Node, ptr string) {
-		before := n.Line < line || (n.Line == line && n.Column <= col)
-		later := n.Line > bestLine || (n.Line == bestLine && n.Column >= bestCol)
-		if before && later {
-			best, bestLine, bestCol = ptr, n.Line, n.Column
-		}
-	}
 	walk = func(n *yaml.Node, ptr string) {
 		switch n.Kind {
 		case yaml.MappingNode:
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				p := ptr + "/" + escapePointer(n.Content[i].Value)
-				consider(n.Content[i], p)
+				all = append(all, at{n.Content[i].Line, n.Content[i].Column, p})
 				walk(n.Content[i+1], p)
 			}
 		case yaml.SequenceNode:
 			for i, item := range n.Content {
 				p := ptr + "/" + strconv.Itoa(i)
-				consider(item, p)
+				all = append(all, at{item.Line, item.Column, p})
 				walk(item, p)
 			}
 		default:
-			consider(n, ptr)
+			all = append(all, at{n.Line, n.Column, ptr})
 		}
 	}
 	walk(root.Content[0], "")
-	return best
+	// In position order; of fields at one position, the one walked last (the innermost).
+	slices.SortStableFunc(all, func(a, b at) int {
+		if a.line != b.line {
+			return a.line - b.line
+		}
+		return a.col - b.col
+	})
+	return func(line, col int) string {
+		if line == 0 {
+			return ""
+		}
+		// The last field at or before line:col.
+		i, _ := slices.BinarySearchFunc(all, at{line: line, col: col + 1}, func(a, b at) int {
+			if a.line != b.line {
+				return a.line - b.line
+			}
+			return a.col - b.col
+		})
+		if i == 0 {
+			return ""
+		}
+		return all[i-1].ptr
+	}
 }
 
 func escapePointer(s string) string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -265,11 +266,7 @@ func ParseFragment(text string) (any, error) {
 	if err := measure(root); err != nil {
 		return nil, err
 	}
-	var x any
-	if err := root.Decode(&x); err != nil {
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	return jsonValue(x)
+	return nodeValue(root)
 }
 
 // parseOne parses text that holds at most one YAML document, and returns its root node, nil
@@ -292,40 +289,101 @@ func parseOne(text string) (*yaml.Node, error) {
 	return nil, errors.New(strings.TrimPrefix(err.Error(), "yaml: "))
 }
 
-// jsonValue turns what YAML decodes into what JSON encodes: map keys become strings, and
-// dates (YAML reads 2026-05-01 as a time) their text.
-func jsonValue(x any) (any, error) {
-	switch v := x.(type) {
-	case map[string]any:
-		for k, e := range v {
-			j, err := jsonValue(e)
-			if err != nil {
-				return nil, err
+// nodeValue turns a parsed node into what JSON encodes: maps with string keys, lists,
+// strings, numbers, booleans, nil; dates stay text. It is the YAML library's decoding less
+// its cost: the library compares every key of a mapping with every later one, and writes an
+// error for each pair that repeats, so 5,000 repeated keys cost it 25 GB. Here a repeated key
+// is one error, found through a map.
+func nodeValue(n *yaml.Node) (any, error) {
+	switch n.Kind {
+	case yaml.AliasNode:
+		if n.Alias == nil {
+			return nil, fmt.Errorf("line %d: unknown anchor", n.Line)
+		}
+		return nodeValue(n.Alias)
+	case yaml.ScalarNode:
+		var v any
+		if err := n.Decode(&v); err != nil {
+			return nil, fmt.Errorf("line %d: %s", n.Line, strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		switch x := v.(type) {
+		case time.Time:
+			return n.Value, nil // a date: the text as written
+		case float64:
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return nil, fmt.Errorf("line %d: %s is not a number JSON can hold", n.Line, n.Value)
 			}
-			v[k] = j
 		}
 		return v, nil
-	case map[any]any:
-		out := make(map[string]any, len(v))
-		for k, e := range v {
-			j, err := jsonValue(e)
+	case yaml.SequenceNode:
+		out := make([]any, 0, len(n.Content))
+		for _, c := range n.Content {
+			v, err := nodeValue(c)
 			if err != nil {
 				return nil, err
 			}
-			out[fmt.Sprint(k)] = j
+			out = append(out, v)
 		}
 		return out, nil
-	case []any:
-		for i, e := range v {
-			j, err := jsonValue(e)
+	case yaml.MappingNode:
+		out := make(map[string]any, len(n.Content)/2)
+		line := make(map[string]int, len(n.Content)/2)
+		var merged []*yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+				merged = append(merged, v)
+				continue
+			}
+			kv, err := nodeValue(k)
 			if err != nil {
 				return nil, err
 			}
-			v[i] = j
+			switch kv.(type) {
+			case map[string]any, []any:
+				return nil, fmt.Errorf("line %d: a key must be text, not a %s", k.Line, nodeNoun(k))
+			}
+			key := fmt.Sprint(kv)
+			if kv == nil {
+				key = "null"
+			}
+			if at, ok := line[key]; ok {
+				return nil, fmt.Errorf("line %d: key %q already defined at line %d", k.Line, key, at)
+			}
+			line[key] = k.Line
+			if out[key], err = nodeValue(v); err != nil {
+				return nil, err
+			}
 		}
-		return v, nil
-	case time.Time:
-		return v.Format(time.DateOnly), nil
+		// Merged mappings (<<: *base) give the keys the mapping does not set itself.
+		for _, m := range merged {
+			m = resolve(m)
+			list := []*yaml.Node{m}
+			if m.Kind == yaml.SequenceNode {
+				list = m.Content
+			}
+			for _, e := range list {
+				mv, err := nodeValue(e)
+				if err != nil {
+					return nil, err
+				}
+				mm, ok := mv.(map[string]any)
+				if !ok {
+					return nil, fmt.Errorf("line %d: << merges a mapping or a list of mappings", e.Line)
+				}
+				for k, v := range mm {
+					if _, ok := out[k]; !ok {
+						out[k] = v
+					}
+				}
+			}
+		}
+		return out, nil
+	case yaml.DocumentNode:
+		if len(n.Content) == 0 {
+			return nil, nil
+		}
+		return nodeValue(n.Content[0])
 	}
-	return x, nil
+	return nil, fmt.Errorf("line %d: unexpected YAML node", n.Line)
 }

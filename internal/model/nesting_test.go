@@ -53,6 +53,10 @@ func TestParseFragment(t *testing.T) {
 	if !equalJSON(v, want) {
 		t.Errorf("got %#v, want %#v", v, want)
 	}
+	v, err = ParseFragment("base: &b {x: 1, y: 2}\nuse: {<<: *b, y: 3}\n")
+	if want := map[string]any{"base": map[string]any{"x": 1, "y": 2}, "use": map[string]any{"x": 1, "y": 3}}; err != nil || !equalJSON(v, want) {
+		t.Errorf("merge: got %#v, %v; want %#v", v, err, want)
+	}
 	if v, err := ParseFragment("  # nothing\n"); err != nil || v != nil {
 		t.Errorf("empty fragment: got %v, %v; want nil, nil", v, err)
 	}
@@ -66,6 +70,8 @@ func TestParseFragment(t *testing.T) {
 		{"NUL", "a: b\x00", "NUL"},
 		{"invalid UTF-8", "a: \xff", "UTF-8"},
 		{"syntax", "a: [b", "did not find expected"},
+		{"repeated keys", "a:\n" + strings.Repeat(" a:\n", 5000), `key "a" already defined at line 2`},
+		{"not a number", "a: .nan", "not a number JSON can hold"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()

@@ -88,3 +88,60 @@ func BenchmarkHostileInput(b *testing.B) {
 		})
 	}
 }
+
+// FuzzFormYAMLField puts arbitrary text (grown from nesting seeds by repetition) in the YAML
+// fields of the new-service form, as an editor: the answer is never a 500, and each input
+// costs bounded time and memory however it nests.
+//
+//	go test -run '^$' -fuzz FuzzFormYAMLField -fuzztime 2m ./internal/web/
+func FuzzFormYAMLField(f *testing.F) {
+	e := newDemoEnv(f)
+	br := e.browse("editor")
+	var cookie string
+	for _, c := range br.hc.Jar.Cookies(mustURL(f, e.ts.URL)) {
+		if c.Name == sessionCookie {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	for _, s := range []string{"- ", "[", "{a: ", "- a:\n  ", "a:\n ", "- [", "? ", "&a [*a, ", "\"", "|\n  - "} {
+		f.Add(s, uint16(5000), uint8(0))
+		f.Add(s, uint16(60), uint8(3))
+	}
+	fields := []string{"depends-on", "runs-at", "backups", "replication"}
+	f.Fuzz(func(t *testing.T, unit string, times uint16, which uint8) {
+		text := strings.Repeat(unit, int(times)%20000)
+		if len(text) > 512<<10 {
+			text = text[:512<<10] // the form's body limit is 1 MiB, encoded
+		}
+		form := url.Values{"op": {"save"}, "name": {"svc-fuzz"}, "owner": {"team-backoffice"}, "csrf": {br.csrf}}
+		form.Set(fields[int(which)%len(fields)], text)
+		req := httptest.NewRequest("POST", "/services/new", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Cookie", cookie)
+		w := httptest.NewRecorder()
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		e.srv.ServeHTTP(w, req)
+		d := time.Since(start)
+		runtime.ReadMemStats(&after)
+		switch w.Code {
+		case http.StatusSeeOther, http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity, http.StatusRequestEntityTooLarge:
+		default:
+			t.Fatalf("%d × %q: status %d: %.500s", times, unit, w.Code, w.Body)
+		}
+		if d > 2*time.Second {
+			t.Errorf("%d × %q: took %v", times, unit, d)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 256<<20 {
+			t.Errorf("%d × %q: allocated %d MB", times, unit, alloc>>20)
+		}
+		if w.Code == http.StatusSeeOther {
+			// Saved: take it away again, so that the next input starts from the same model.
+			del := httptest.NewRequest("POST", "/services/svc-fuzz/delete", strings.NewReader(url.Values{"csrf": {br.csrf}}.Encode()))
+			del.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			del.Header.Set("Cookie", cookie)
+			e.srv.ServeHTTP(httptest.NewRecorder(), del)
+		}
+	})
+}
