@@ -230,6 +230,16 @@ func skipSpaces(line []byte, pos int) int {
 	return pos
 }
 
+// CheckNesting refuses, in one pass over the text and before any parser sees it, a YAML or
+// JSON document that nests deeper than MaxDepth: the check every door runs first (the loader
+// runs it on every file).
+func CheckNesting(data []byte) error {
+	if line := tooDeep(data, maxDepth); line > 0 {
+		return fmt.Errorf("line %d: %w", line, errTooDeep)
+	}
+	return nil
+}
+
 // MaxFragment bounds the text of one YAML fragment (a field of a web form): the largest
 // honest one, a long plan's steps, is a few tens of kilobytes.
 const MaxFragment = 256 << 10
@@ -256,8 +266,8 @@ func ParseFragment(text string) (any, error) {
 	if !utf8.ValidString(text) {
 		return nil, errors.New("not valid UTF-8")
 	}
-	if line := tooDeep([]byte(text), maxDepth); line > 0 {
-		return nil, fmt.Errorf("line %d: %w", line, errTooDeep)
+	if err := CheckNesting([]byte(text)); err != nil {
+		return nil, err
 	}
 	root, err := parseOne(text)
 	if root == nil || err != nil {

@@ -145,3 +145,38 @@ func FuzzFormYAMLField(f *testing.F) {
 		}
 	})
 }
+
+// TestHostileDocuments sends deep nesting through the other doors, the JSON API and apply:
+// each refuses it quickly, saying that it nests too deep.
+func TestHostileDocuments(t *testing.T) {
+	e := newEnv(t)
+	c := e.as("editor")
+	deepJSON := `{"apiVersion":"perdura/v1","kind":"Service","metadata":{"name":"deep","owner":"ops"},"spec":{"dependsOn":` +
+		strings.Repeat("[", 9990) + strings.Repeat("]", 9990) + `}}`
+	deepYAML := "apiVersion: perdura/v1\nkind: Service\nmetadata: {name: deep, owner: ops}\nspec:\n  dependsOn:\n" +
+		strings.Repeat("  "+strings.Repeat("- ", 9990)+"x\n", 200)
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+		status             int
+	}{
+		{"create", "POST", "/api/v1/services", deepJSON, http.StatusBadRequest},
+		{"replace", "PUT", "/api/v1/services/web", deepJSON, http.StatusBadRequest},
+		{"apply", "POST", "/api/v1/apply", map[string]any{"source": "deep", "files": []map[string]string{{"path": "deep.yaml", "content": deepYAML}}}, http.StatusUnprocessableEntity},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			r := c.do(tc.method, tc.path, tc.body, map[string]string{"If-Match": "*"})
+			d := time.Since(start)
+			if r.StatusCode != tc.status {
+				t.Fatalf("status %d, want %d: %.300s", r.StatusCode, tc.status, r.body)
+			}
+			if !strings.Contains(string(r.body), "nested deeper than 100 levels") {
+				t.Errorf("the answer does not say it nests too deep: %.500s", r.body)
+			}
+			if d > 10*time.Second {
+				t.Errorf("took %v", d)
+			}
+		})
+	}
+}

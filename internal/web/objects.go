@@ -110,6 +110,9 @@ func withMetadata(doc []byte, rev int64, source string) ([]byte, error) {
 // the JSON the catalog gets: the request's own bytes less the output-only metadata fields,
 // so that a document read with GET can be sent back as it is.
 func inputDocument(raw []byte, k kindRoute, name string) ([]byte, error) {
+	if err := model.CheckNesting(raw); err != nil {
+		return nil, badField("", err.Error())
+	}
 	var d map[string]any
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
