@@ -169,6 +169,10 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Request-Id", info.id)
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store") // answers carry a user's data and CSRF tokens
+	if tls {
+		// Served over TLS (here or at a trusted proxy): browsers are to come back only so.
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 
 	defer func() {
 		if v := recover(); v != nil {
@@ -186,6 +190,9 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		s.observe(r, rec, info, start)
 	}()
 
+	if s.refuseBadInput(rec, r) {
+		return
+	}
 	if handler, pattern := s.mux.Handler(r); pattern == "" {
 		// ServeMux's own answers are plain text; keep their status and headers (Allow,
 		// Location) and answer with a problem document instead.

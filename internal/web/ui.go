@@ -300,14 +300,23 @@ func (s *server) registerPages() {
 // token of a form post, and turns the page's errors into error pages.
 func (s *server) pageHandler(pg page) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
-		w.Header().Set("X-Frame-Options", "DENY")
-		w.Header().Set("Referrer-Policy", "same-origin")
+		pageHeaders(w)
 		info := infoFrom(r.Context())
 		info.route = pg.method + " " + pg.path
 		q := &request{s: s, w: w, r: r}
 		if pg.method == http.MethodPost {
 			r.Body = http.MaxBytesReader(w, r.Body, s.deps.BodyLimit)
+			// Read the form now: a body over the limit is 413, not a CSRF token missing.
+			if err := r.ParseForm(); err != nil {
+				var tooLarge *http.MaxBytesError
+				if errors.As(err, &tooLarge) {
+					s.pageError(w, r, nil, http.StatusRequestEntityTooLarge,
+						fmt.Sprintf("The form is larger than this server takes (%d bytes): shorten what you typed.", s.deps.BodyLimit))
+					return
+				}
+				s.pageError(w, r, nil, http.StatusBadRequest, "The form could not be read: "+err.Error())
+				return
+			}
 		}
 		if pg.perm != public {
 			p, status := s.pagePrincipal(r)
@@ -339,6 +348,14 @@ func (s *server) pageHandler(pg page) http.HandlerFunc {
 			s.pageFailed(q, err)
 		}
 	}
+}
+
+// pageHeaders are the security headers of every page, error pages included.
+func pageHeaders(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Referrer-Policy", "same-origin")
 }
 
 // contentSecurityPolicy allows only this server's own scripts: no inline script can run, so
@@ -474,7 +491,7 @@ type errorPage struct {
 // pageError writes an error page with the layout (and the navigation, when someone is signed
 // in).
 func (s *server) pageError(w http.ResponseWriter, r *http.Request, p *principal, status int, msg string) {
-	w.Header().Set("Content-Security-Policy", contentSecurityPolicy)
+	pageHeaders(w)
 	q := &request{s: s, w: w, r: r, p: p}
 	if err := q.render(status, "error", http.StatusText(status), "", errorPage{Status: status, Message: msg}); err != nil {
 		s.log.Error("render error page", "error", err.Error())
