@@ -293,3 +293,26 @@ func TestMaxSessionsFlag(t *testing.T) {
 		t.Error("serve made its database before refusing the flag")
 	}
 }
+
+// TestApplyLimitFlag: an apply limit that is not a size stops serve before it opens
+// anything, naming where it was set.
+func TestApplyLimitFlag(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "s.db")
+	for _, c := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"serve", "--db", db, "--apply-limit", "lots"}, `--apply-limit "lots": expected a size from 1KiB to 1GiB, such as 8MiB`},
+		{nil, []string{"serve", "--db", db, "--apply-limit", "0"}, `--apply-limit "0": expected`},
+		{map[string]string{"PERDURA_APPLY_LIMIT": "2TiB"}, []string{"serve", "--db", db}, `PERDURA_APPLY_LIMIT "2TiB": expected`},
+	} {
+		code, _, errs := cli(t, c.env, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("perdura %v: exit %d, stderr %q, want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+	if _, err := os.Stat(db); err == nil {
+		t.Error("serve made its database before refusing the flag")
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
@@ -27,6 +28,8 @@ type serveOptions struct {
 	addr, dsn, tlsCert, tlsKey, logFormat, logLevel string
 	secureCookies                                   bool
 	maxSessions                                     int
+	applyLimit                                      string // --apply-limit, a size such as 8MiB
+	applyBytes                                      int64  // applyLimit, read by logger
 	trustedProxies                                  []string
 	trusted                                         []netip.Prefix // trustedProxies, read by logger
 	timeouts                                        sqlstore.Timeouts
@@ -46,6 +49,7 @@ func (o *serveOptions) flags(c *cobra.Command, withDB bool) {
 	c.Flags().StringVar(&o.tlsKey, "tls-key", "", "the private key file of --tls-cert")
 	c.Flags().BoolVar(&o.secureCookies, "secure-cookies", false, "mark session cookies Secure on plain HTTP (behind a TLS-terminating proxy)")
 	c.Flags().StringSliceVar(&o.trustedProxies, "trusted-proxies", nil, "addresses or CIDR ranges of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed (comma-separated)")
+	c.Flags().StringVar(&o.applyLimit, "apply-limit", "8MiB", "the largest body POST /api/v1/apply takes (a model folder sent by perdura apply), such as 8MiB or 32MiB; larger ones are refused with 413")
 	c.Flags().IntVar(&o.maxSessions, "max-sessions", auth.DefaultMaxSessions, "the most browser sessions one user keeps; signing in once more ends the oldest")
 	c.Flags().StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	c.Flags().StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -168,6 +172,11 @@ func (o *serveOptions) logger(c *cobra.Command, e *env) (*slog.Logger, error) {
 	if o.maxSessions < 1 {
 		return nil, cannot("%s %d: expected a number of sessions, at least 1", flagLabel(c, "max-sessions"), o.maxSessions)
 	}
+	n, err := humanize.ParseBytes(o.applyLimit)
+	if err != nil || n < 1<<10 || n > 1<<30 {
+		return nil, cannot("%s %q: expected a size from 1KiB to 1GiB, such as 8MiB", flagLabel(c, "apply-limit"), o.applyLimit)
+	}
+	o.applyBytes = int64(n)
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(o.logLevel)); err != nil {
 		return nil, cannot("%s %q: expected debug, info, warn or error", flagLabel(c, "log-level"), o.logLevel)
@@ -205,16 +214,19 @@ func serve(ctx context.Context, e *env, log *slog.Logger, st *sqlstore.Store, o 
 	scheme := "http"
 	if o.tlsCert != "" {
 		scheme = "https"
+	} else {
+		ln = web.Listener(ln) // net/http's own 431 answers as problem documents
 	}
 	url := fmt.Sprintf("%s://%s", scheme, ln.Addr())
 	h := web.NewHandler(web.Deps{
 		Catalog: catalog.New(st), Auth: st, Audit: st, Logger: log,
 		Ready: st.Ping, Unavailable: sqlstore.Unavailable, AuditBroken: o.auditBroken, SecureCookies: o.secureCookies, TrustedProxies: o.trusted, Version: version(),
-		AuthOptions: auth.Options{MaxSessions: o.maxSessions},
+		AuthOptions: auth.Options{MaxSessions: o.maxSessions}, ApplyLimit: o.applyBytes,
 	})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    web.HeaderReadLimit, // the handler answers over web.MaxHeaderBytes with a problem document
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,

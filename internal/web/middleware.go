@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -190,6 +191,12 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		s.observe(r, rec, info, start)
 	}()
 
+	if n := headerSize(r); n > MaxHeaderBytes {
+		h.Set("Connection", "close")
+		writeProblem(rec, problem(http.StatusRequestHeaderFieldsTooLarge,
+			fmt.Sprintf("the request line and headers take %d bytes; this server takes at most %d", n, MaxHeaderBytes)))
+		return
+	}
 	if s.refuseBadInput(rec, r) {
 		return
 	}
@@ -216,6 +223,25 @@ func (s *server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(rec, r)
+}
+
+// MaxHeaderBytes bounds the request line (the URL with its query) and the headers of a
+// request: larger ones are answered 431 with a problem document. The http.Server is to read
+// up to HeaderReadLimit, so that this check, not Go's plain-text 431, is what answers them.
+const (
+	MaxHeaderBytes  = 64 << 10
+	HeaderReadLimit = 1 << 20
+)
+
+// headerSize is about what a request's line and headers took on the wire.
+func headerSize(r *http.Request) int {
+	n := len(r.Method) + len(r.RequestURI) + len(r.Proto) + 4
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	return n + len(r.Host)
 }
 
 // metricMethod is a request's method as a metrics label: one of the standard methods, or

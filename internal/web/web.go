@@ -53,13 +53,18 @@ type Deps struct {
 	TrustedProxies []netip.Prefix
 	// BodyLimit caps a request body in bytes (0: 1 MiB); larger bodies get 413.
 	BodyLimit int64
-	// ApplyLimit caps the body of POST /api/v1/apply, a whole model folder (0: 32 MiB).
+	// ApplyLimit caps the body of POST /api/v1/apply, a whole model folder (0: 8 MiB, as
+	// DefaultApplyLimit); larger bodies get 413.
 	ApplyLimit int64
 	// AuthOptions tune logins, sessions and password hashing (see auth.Options).
 	AuthOptions auth.Options
 	// Version is reported in the OpenAPI document.
 	Version string
 }
+
+// DefaultApplyLimit is the largest body POST /api/v1/apply takes unless told otherwise: the
+// size of the largest model file the loader reads.
+const DefaultApplyLimit = 8 << 20
 
 // server holds one handler's state; nothing in this package lives outside it.
 type server struct {
@@ -106,7 +111,7 @@ func newServer(deps Deps) *server {
 		deps.BodyLimit = 1 << 20
 	}
 	if deps.ApplyLimit <= 0 {
-		deps.ApplyLimit = 32 << 20
+		deps.ApplyLimit = DefaultApplyLimit
 	}
 	if deps.Metrics == nil {
 		deps.Metrics = newRegistry()
