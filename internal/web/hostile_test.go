@@ -4,10 +4,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/perdura/perdura/internal/sqlstore/pgtest"
 )
 
 // hostileYAML is issue 18's field: 20 KB of block sequences nested 9,990 deep. Before the
@@ -53,11 +56,23 @@ func TestHostileFormFields(t *testing.T) {
 }
 
 // BenchmarkHostileInput posts issue 18's hostile YAML field to the new-service form as an
-// editor, in one field and in four, through the whole handler.
+// editor, in one field and in four, through the whole handler (session, CSRF, form, refusal,
+// page), on both engines; the PostgreSQL half runs when PERDURA_TEST_POSTGRES names a server.
 //
 //	go test -run '^$' -bench HostileInput -benchmem ./internal/web/
 func BenchmarkHostileInput(b *testing.B) {
-	e := newDemoEnv(b)
+	for _, engine := range []string{"sqlite", "postgres"} {
+		b.Run(engine, func(b *testing.B) {
+			dsn := filepath.Join(b.TempDir(), "perdura.db")
+			if engine == "postgres" {
+				dsn = pgtest.Database(b, "perdura_web_")
+			}
+			benchHostile(b, newEnvOn(b, dsn, seedDemo))
+		})
+	}
+}
+
+func benchHostile(b *testing.B, e *env) {
 	br := e.browse("editor")
 	var cookie string
 	for _, c := range br.hc.Jar.Cookies(mustURL(b, e.ts.URL)) {
