@@ -40,8 +40,8 @@ func badInput(r *http.Request, limit int64) (string, error) {
 	if !isJSON && !isForm {
 		return "", nil
 	}
-	// Read up to the largest body any route takes; a longer one is put back as it was, for
-	// the route's own limit to refuse with 413.
+	// Read up to the route's limit; a longer body is put back as it was, for the route to
+	// refuse with 413.
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return "", err
@@ -124,7 +124,11 @@ func nulEscape(b []byte) int {
 // refuseBadInput answers 400 when a request carries text that is not text: a page for a
 // browser, a problem document otherwise. It reports whether it answered.
 func (s *server) refuseBadInput(w http.ResponseWriter, r *http.Request) bool {
-	limit := max(s.deps.BodyLimit, s.deps.ApplyLimit)
+	// The route's own limit: a request that is not apply is never buffered past 1 MiB here.
+	limit := s.deps.BodyLimit
+	if r.URL.Path == "/api/v1/apply" {
+		limit = s.deps.ApplyLimit
+	}
 	msg, err := badInput(r, limit)
 	if err != nil {
 		// The body could not be read (the client went away, or sent a broken chunk).
