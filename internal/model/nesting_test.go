@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -136,4 +137,23 @@ func FuzzTooDeep(f *testing.F) {
 			t.Errorf("refused %q, but it nests no deeper than 3", s)
 		}
 	})
+}
+
+// BenchmarkCheckNesting reads a 5,000-service estate's text once, as every load now does
+// before parsing: its cost next to BenchmarkLoad's is the price of the check.
+//
+//	go test -run '^$' -bench 'CheckNesting|Load$' ./internal/model/
+func BenchmarkCheckNesting(b *testing.B) {
+	var sb strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&sb, "---\napiVersion: perdura/v1\nkind: Service\nmetadata: {name: svc-%d, owner: ops}\nspec:\n  type: application\n  tier: 2\n  targets: {rto: 4h, rpo: 15m}\n  runsAt: {sites: [dc-a, dc-b], mode: active-passive, failover: 5m}\n", i)
+		fmt.Fprintf(&sb, "  dependsOn:\n    - svc-%d\n    - {service: svc-%d, impact: degraded}\n    - {anyOf: [svc-%d, svc-%d]}\n", i+1, i+2, i+3, i+2)
+	}
+	data := []byte(sb.String())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if err := CheckNesting(data); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
